@@ -1,0 +1,148 @@
+package dev.ratelimiter.local;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.Ticker;
+import dev.ratelimiter.internal.Checks;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The base of the in-process limiters, and the service interface {@link LocalKeyedRateLimiter}
+ * relies on.
+ *
+ * <p>Every operation has an "at" form taking the current time, so that the public methods read
+ * the clock exactly once per decision. A limiter owned by a {@link LocalKeyedRateLimiter} can be
+ * <em>retired</em>: when its state is full (indistinguishable from a fresh limiter), the owner
+ * atomically switches it to a terminal retired state with {@link #retireIfFull(long)} and then
+ * drops it from its map. A decision that finds a limiter retired reports {@link #RETIRED} (or
+ * the {@link #RETIRED_DECISION} sentinel) and consumes nothing; the owner then looks the key up
+ * again and decides on a fresh limiter. Because retirement happens only from the full state and
+ * is a CAS on the same state word the decisions use, no decision is ever lost. A limiter that is
+ * not owned by a keyed limiter is never retired, so its public methods never see it.
+ *
+ * <p>Blocking acquires default to polling {@link #decideAt}: sleep for the decision's
+ * retry-after, decide again, until granted or the timeout cannot be met. Nothing is reserved
+ * while waiting, so an interrupted or timed-out wait has nothing to give back. Algorithms that can
+ * reserve (GCRA) override {@link #acquireBlocking(long, long)}.
+ */
+abstract class LocalLimiter implements RateLimiter {
+
+    /** Result: refused, nothing consumed. */
+    static final int DENIED = 0;
+    /** Result: granted and consumed. */
+    static final int ALLOWED = 1;
+    /** Result: this limiter was retired by its keyed owner; nothing consumed; look up again. */
+    static final int RETIRED = 2;
+
+    /** Returned by {@link #decideAt} on a retired limiter; compared by identity only. */
+    static final Decision RETIRED_DECISION = Decision.exceeding(1, 0, 0, 1);
+
+    final Ticker ticker;
+    final Sleeper sleeper;
+
+    LocalLimiter(Ticker ticker, Sleeper sleeper) {
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+    }
+
+    /**
+     * Decides on {@code permits} at time {@code now}; lock-free.
+     *
+     * @param permits the permits, already checked {@code > 0}
+     * @param now     the ticker reading
+     * @return {@link #ALLOWED}, {@link #DENIED} or {@link #RETIRED}
+     */
+    abstract int tryAcquireAt(long permits, long now);
+
+    /**
+     * Decides on {@code permits} at time {@code now}, reporting the whole decision.
+     *
+     * @param permits the permits, already checked {@code > 0}
+     * @param now     the ticker reading
+     * @return the decision, or {@link #RETIRED_DECISION} if retired
+     */
+    abstract Decision decideAt(long permits, long now);
+
+    /**
+     * Moves this limiter to its terminal retired state if its state at {@code now} is full.
+     *
+     * @param now the ticker reading
+     * @return {@code true} if this call retired it or it was already retired
+     */
+    abstract boolean retireIfFull(long now);
+
+    @Override
+    public final boolean tryAcquire(long permits) {
+        Checks.requested(permits);
+        return tryAcquireAt(permits, ticker.read()) == ALLOWED;
+    }
+
+    @Override
+    public final Decision decide(long permits) {
+        Checks.requested(permits);
+        return decideAt(permits, ticker.read());
+    }
+
+    @Override
+    public final boolean tryAcquire(long permits, Duration timeout) throws InterruptedException {
+        Checks.requested(permits);
+        return acquireBlocking(permits, toNanosSaturated(timeout)) == ALLOWED;
+    }
+
+    /**
+     * Acquires, waiting up to {@code timeoutNanos}.
+     *
+     * @param permits      the permits, already checked {@code > 0}
+     * @param timeoutNanos the longest wait; {@code <= 0} means do not wait
+     * @return {@link #ALLOWED}, {@link #DENIED} or {@link #RETIRED}
+     * @throws InterruptedException if interrupted while waiting; nothing stays consumed
+     */
+    int acquireBlocking(long permits, long timeoutNanos) throws InterruptedException {
+        long start = ticker.read();
+        long now = start;
+        while (true) {
+            Decision d = decideAt(permits, now);
+            if (d == RETIRED_DECISION) {
+                return RETIRED;
+            }
+            if (d.isAllowed()) {
+                return ALLOWED;
+            }
+            long waited = Math.max(0, now - start);
+            long left = timeoutNanos - waited;
+            if (d.retryAfterNanos() > left) {
+                return DENIED;
+            }
+            sleeper.sleepNanos(d.retryAfterNanos());
+            now = ticker.read();
+        }
+    }
+
+    /**
+     * @param timeout a timeout
+     * @return it in nanoseconds, saturated to {@code Long.MAX_VALUE}
+     * @throws NullPointerException if {@code timeout} is {@code null}
+     */
+    static long toNanosSaturated(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            return 0;
+        }
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException overflow) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    @Override
+    public abstract Limit limit();
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + '{' + limit() + '}';
+    }
+}

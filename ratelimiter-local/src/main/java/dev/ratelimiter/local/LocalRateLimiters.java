@@ -1,0 +1,94 @@
+package dev.ratelimiter.local;
+
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.LeakyBucket;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.SlidingWindow;
+import dev.ratelimiter.Ticker;
+import dev.ratelimiter.TokenBucket;
+import java.util.Objects;
+
+/**
+ * Creates lock-free in-process limiters.
+ *
+ * <p>Every limiter made here is thread-safe; {@code tryAcquire} and {@code decide} are
+ * lock-free (one clock read and one CAS; a refusal writes nothing). Token bucket, leaky bucket
+ * and sliding window counter allocate nothing per {@code tryAcquire}; the sliding window log
+ * allocates one small entry per granted request, kept while it is inside the window.
+ *
+ * <pre>{@code
+ * RateLimiter api = LocalRateLimiters.create(TokenBucket.of(100, 10, Duration.ofSeconds(1)));
+ * KeyedRateLimiter<String> perUser = LocalRateLimiters.keyed(SlidingWindow.log(60, Duration.ofMinutes(1)));
+ * }</pre>
+ */
+public final class LocalRateLimiters {
+
+    private LocalRateLimiters() {
+    }
+
+    /**
+     * A limiter on the system clock.
+     *
+     * @param limit the limit to enforce
+     * @return a new limiter, starting full
+     * @throws NullPointerException if {@code limit} is {@code null}
+     */
+    public static RateLimiter create(Limit limit) {
+        return create(limit, Ticker.system(), Sleeper.system());
+    }
+
+    /**
+     * A limiter on the given clock; blocking waits really sleep.
+     *
+     * @param limit  the limit to enforce
+     * @param ticker the clock
+     * @return a new limiter, starting full
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public static RateLimiter create(Limit limit, Ticker ticker) {
+        return create(limit, ticker, Sleeper.system());
+    }
+
+    /**
+     * A limiter on the given clock and sleeper (tests pass a fake clock whose sleeper advances it).
+     *
+     * @param limit   the limit to enforce
+     * @param ticker  the clock
+     * @param sleeper how blocking acquires wait
+     * @return a new limiter, starting full
+     * @throws NullPointerException if an argument is {@code null}
+     */
+    public static RateLimiter create(Limit limit, Ticker ticker, Sleeper sleeper) {
+        return newLimiter(limit, ticker, sleeper);
+    }
+
+    /**
+     * A keyed limiter on the system clock, with the default bound of
+     * {@value LocalKeyedRateLimiter#DEFAULT_MAX_KEYS} keys.
+     *
+     * @param limit the limit every key is held to
+     * @param <K>   the key type
+     * @return a new keyed limiter
+     * @throws NullPointerException if {@code limit} is {@code null}
+     */
+    public static <K> LocalKeyedRateLimiter<K> keyed(Limit limit) {
+        return LocalKeyedRateLimiter.builder(limit).build();
+    }
+
+    static LocalLimiter newLimiter(Limit limit, Ticker ticker, Sleeper sleeper) {
+        Objects.requireNonNull(limit, "limit");
+        Objects.requireNonNull(ticker, "ticker");
+        Objects.requireNonNull(sleeper, "sleeper");
+        if (limit instanceof TokenBucket tb) {
+            return GcraLimiter.tokenBucket(tb, ticker, sleeper);
+        }
+        if (limit instanceof LeakyBucket lb) {
+            return GcraLimiter.leakyBucket(lb, ticker, sleeper);
+        }
+        SlidingWindow sw = (SlidingWindow) limit;
+        return sw.mode() == SlidingWindow.Mode.LOG
+                ? new SlidingWindowLogLimiter(sw, ticker, sleeper)
+                : new SlidingWindowCounterLimiter(sw, ticker, sleeper);
+    }
+}
