@@ -167,22 +167,28 @@ class LocalKeyedRateLimiterTest {
 
     @Test
     void sweepsRacingWithDecisionsNeverLoseAGrant() throws Exception {
-        // Four threads hammer 8 keys while the clock moves in lockstep rounds and a fifth thread
-        // sweeps continuously. Per key, grants never exceed capacity + rate x elapsed.
-        LocalKeyedRateLimiter<Object> keyed = keyed(TokenBucket.of(4, 4, Duration.ofMillis(100)), 64);
+        // Capacity 4, refilled at 2 per 50 ms round. Key k is hammered only in rounds r with
+        // r % 4 == k % 4, so it sits idle for three rounds, is full again (and so droppable) when
+        // its turn comes, and must then grant exactly 4: never 8 (a decision lost to a drop, or
+        // a fresh bucket handed out while the old one was in use), never fewer. A fifth thread
+        // sweeps all the time, racing the decisions.
+        LocalKeyedRateLimiter<Object> keyed = keyed(TokenBucket.of(4, 2, Duration.ofMillis(50)), 64);
         int threads = 4;
-        int rounds = 300;
-        long stepNanos = 10_000_000L; // 10 ms: 0.4 permits per key per round
-        AtomicLong[] granted = new AtomicLong[8];
-        for (int k = 0; k < granted.length; k++) {
-            granted[k] = new AtomicLong();
+        int rounds = 400;
+        int keys = 8;
+        AtomicLong[][] granted = new AtomicLong[keys][rounds];
+        for (int k = 0; k < keys; k++) {
+            for (int r = 0; r < rounds; r++) {
+                granted[k][r] = new AtomicLong();
+            }
         }
-        CyclicBarrier barrier = new CyclicBarrier(threads, () -> clock.advance(stepNanos));
-        AtomicLong sweeps = new AtomicLong();
+        CyclicBarrier barrier = new CyclicBarrier(threads, () -> clock.advance(Duration.ofMillis(50)));
+        AtomicLong dropped = new AtomicLong();
         Thread sweeper = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
+                long before = keyed.size();
                 keyed.cleanUp();
-                sweeps.incrementAndGet();
+                dropped.addAndGet(Math.max(0, before - keyed.size()));
             }
         });
         sweeper.start();
@@ -192,10 +198,10 @@ class LocalKeyedRateLimiterTest {
             Thread w = new Thread(() -> {
                 try {
                     for (int r = 0; r < rounds; r++) {
-                        for (int i = 0; i < 20; i++) {
-                            int k = i % granted.length;
+                        for (int i = 0; i < 24; i++) {
+                            int k = (r % 4) + 4 * (i % 2);
                             if (keyed.tryAcquire(k)) {
-                                granted[k].incrementAndGet();
+                                granted[k][r].incrementAndGet();
                             }
                         }
                         barrier.await();
@@ -215,11 +221,12 @@ class LocalKeyedRateLimiterTest {
         sweeper.interrupt();
         sweeper.join();
         assertThat(failures).isEmpty();
-        // Decisions happen at rounds 0..rounds-1, i.e. over (rounds - 1) steps of elapsed time.
-        long bound = 4 + (rounds - 1) * stepNanos * 4 / 100_000_000L;
-        for (AtomicLong g : granted) {
-            assertThat(g.get()).isLessThanOrEqualTo(bound).isGreaterThanOrEqualTo(bound - 1);
+        for (int k = 0; k < keys; k++) {
+            for (int r = 0; r < rounds; r++) {
+                long expected = r % 4 == k % 4 ? 4 : 0;
+                assertThat(granted[k][r].get()).as("key %d round %d", k, r).isEqualTo(expected);
+            }
         }
-        assertThat(sweeps.get()).isPositive();
+        assertThat(dropped.get()).as("the sweeper really dropped keys during the run").isPositive();
     }
 }
