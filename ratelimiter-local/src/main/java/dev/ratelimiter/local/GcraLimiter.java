@@ -72,7 +72,9 @@ import java.util.Objects;
  * what its CAS added. While it waits, every later decision sees F above its clock reading
  * (F >= slot + cost > now), so every later grant added its cost to F without clipping at now:
  * F is the sum of what the reservation and the later grants added, and subtracting the
- * reservation's part leaves exactly the state it would have had without it. Retirement needs
+ * reservation's part leaves exactly the state it would have had without it. That argument needs
+ * the slot still ahead, so an exception arriving once the slot has come keeps the permits: an
+ * interrupt is then re-asserted on the thread and the acquire succeeds. Retirement needs
  * F <= now, so a limiter with a pending reservation is not retired in the meantime.
  */
 
