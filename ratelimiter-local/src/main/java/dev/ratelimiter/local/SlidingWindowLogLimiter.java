@@ -42,6 +42,12 @@ import java.lang.invoke.VarHandle;
  * With a clock that does not go back, {@code now' = now} and the log is exact: a request is
  * refused only if granting it would put more than {@code L} permits in {@code (now - W, now]}.
  *
+ * <p><b>Clock going backwards</b>: the log remembers the times it acted on (entry times, and
+ * through {@code head} the expiries it applied), never a bare reading: a decision that found
+ * nothing to grant or expire leaves no trace, because recording it would cost a write on every
+ * refusal. So a reading behind the log's times is judged at those times and sees no permit
+ * come back; a reading behind an earlier reading that changed nothing is judged at its own time.
+ *
  * <p><b>Linearization points</b>: a grant at its successful CAS of {@code t.next}; a refusal at
  * its read of {@code t.next == null} while finding {@code t} (later appends only add permits, and
  * {@code head} only removes permits that had expired by a time the refusal also used); a
