@@ -407,8 +407,12 @@ public abstract class RateLimiterContract {
     public void blockingAcquireGrantsAtOnceWhenPermitsAreAvailable() throws InterruptedException {
         Run run = standardRun();
         assertThat(run.limiter.tryAcquire(1, Duration.ZERO)).isTrue();
+        run.advance(timeScale(standardLimit()));
         assertThat(run.acquire(1, 0)).isTrue();
-        assertThat(run.now()).isZero();
+        run.advance(timeScale(standardLimit()));
+        long before = run.now();
+        assertThat(run.acquire(1, Long.MAX_VALUE)).isTrue();
+        assertThat(run.now()).as("no wait").isEqualTo(before);
     }
 
     @Test
@@ -442,10 +446,15 @@ public abstract class RateLimiterContract {
     public void decoratedCallsRunWhilePermitted() throws Exception {
         Run run = standardRun();
         AtomicInteger calls = new AtomicInteger();
+        long idle = timeScale(standardLimit()); // long enough for a fresh permit, even in a queue
         Decorators.runnable(run.limiter, calls::incrementAndGet).run();
+        run.advance(idle);
         assertThat(Decorators.callable(run.limiter, calls::incrementAndGet).call()).isEqualTo(2);
+        run.advance(idle);
         assertThat(Decorators.supplier(run.limiter, calls::incrementAndGet).get()).isEqualTo(3);
+        run.advance(idle);
         assertThat(Decorators.function(run.limiter, (Integer x) -> x + calls.incrementAndGet()).apply(10)).isEqualTo(14);
+        run.advance(idle);
         CompletionStage<Integer> stage = Decorators.completionStage(run.limiter,
                 () -> CompletableFuture.completedFuture(calls.incrementAndGet())).get();
         assertThat(stage.toCompletableFuture().join()).isEqualTo(5);
