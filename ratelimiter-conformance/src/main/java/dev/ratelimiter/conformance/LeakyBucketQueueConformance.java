@@ -5,9 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ratelimiter.Decision;
 import dev.ratelimiter.LeakyBucket;
 import dev.ratelimiter.Limit;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.Sleeper;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
@@ -100,6 +108,45 @@ public abstract class LeakyBucketQueueConformance extends RateLimiterContract {
         assertThat(run.now()).isZero();
         assertThat(run.acquire(1, 4 * T)).isTrue();
         assertThat(run.now()).isEqualTo(4 * T);
+    }
+
+    @Test
+    public void concurrentWaitersFillTheQueueAndTheNextCallerIsRefusedAtOnce() throws Exception {
+        FakeClock clock = new FakeClock();
+        Thread main = Thread.currentThread();
+        CountDownLatch parked = new CountDownLatch(2);
+        CountDownLatch release = new CountDownLatch(1);
+        // Waiters park here (no time passes) until released; the test thread must never wait.
+        Sleeper gate = nanos -> {
+            if (Thread.currentThread() == main) {
+                throw new AssertionError("the refused caller must not wait");
+            }
+            parked.countDown();
+            if (!release.await(30, TimeUnit.SECONDS)) {
+                throw new AssertionError("never released");
+            }
+        };
+        RateLimiter limiter = create(LeakyBucket.queue(10, Duration.ofSeconds(1), 3), clock, gate);
+        assertThat(limiter.tryAcquire(1)).isTrue(); // leaves now: 1 of 3 in the queue for 100 ms
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Boolean>> waiters = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                waiters.add(pool.submit(() -> limiter.tryAcquire(1, Duration.ofHours(1))));
+            }
+            assertThat(parked.await(30, TimeUnit.SECONDS)).as("both waiters reserved a slot").isTrue();
+            assertThat(limiter.tryAcquire(1, Duration.ofHours(1))).as("3 already waiting").isFalse();
+            assertThat(limiter.tryAcquire(1)).isFalse();
+            clock.advance(Duration.ofSeconds(1));
+            release.countDown();
+            for (Future<Boolean> waiter : waiters) {
+                assertThat(waiter.get(30, TimeUnit.SECONDS)).isTrue();
+            }
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+        assertThat(limiter.decide(3).isAllowed()).as("the queue drained while the clock moved").isTrue();
     }
 
     /**

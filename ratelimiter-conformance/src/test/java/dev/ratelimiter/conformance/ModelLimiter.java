@@ -26,7 +26,7 @@ final class ModelLimiter implements RateLimiter {
     private final Ticker ticker;
     private final Sleeper sleeper;
     private final long origin;
-    private final List<long[]> history = new ArrayList<>(); // {kind, permits, now, timeout}
+    private final List<long[]> history = new ArrayList<>(); // {kind, permits, now, timeout[, until]}
     private ReferenceModel model;
     private long last;
 
@@ -38,7 +38,7 @@ final class ModelLimiter implements RateLimiter {
         this.model = ReferenceModel.of(limit);
     }
 
-    private long now() {
+    private synchronized long now() {
         last = Math.max(last, ticker.read() - origin);
         return last;
     }
@@ -49,7 +49,7 @@ final class ModelLimiter implements RateLimiter {
     }
 
     @Override
-    public Decision decide(long permits) {
+    public synchronized Decision decide(long permits) {
         Checks.requested(permits);
         long now = now();
         history.add(new long[] {0, permits, now, 0});
@@ -61,31 +61,43 @@ final class ModelLimiter implements RateLimiter {
         Checks.requested(permits);
         Objects.requireNonNull(timeout, "timeout");
         long timeoutNanos = timeout.isNegative() ? 0 : saturatedNanos(timeout);
-        long now = now();
-        long wait = model.acquire(permits, now, timeoutNanos);
-        if (wait < 0) {
+        long[] op = reserve(permits, timeoutNanos);
+        if (op == null) {
             return false;
         }
-        long[] op = {1, permits, now, timeoutNanos};
-        history.add(op);
-        long until = now + wait;
         try {
-            while (now() < until) {
-                sleeper.sleepNanos(until - now());
+            while (now() < op[4]) {
+                sleeper.sleepNanos(op[4] - now());
             }
         } catch (InterruptedException e) {
-            history.remove(op);
-            model = ReferenceModel.of(limit);
-            for (long[] h : history) {
-                if (h[0] == 0) {
-                    model.decide(h[1], h[2]);
-                } else {
-                    model.acquire(h[1], h[2], h[3]);
-                }
-            }
+            undo(op);
             throw e;
         }
         return true;
+    }
+
+    /** @return the recorded operation {kind, permits, now, timeout, until}, or null if refused */
+    private synchronized long[] reserve(long permits, long timeoutNanos) {
+        long now = now();
+        long wait = model.acquire(permits, now, timeoutNanos);
+        if (wait < 0) {
+            return null;
+        }
+        long[] op = {1, permits, now, timeoutNanos, now + wait};
+        history.add(op);
+        return op;
+    }
+
+    private synchronized void undo(long[] op) {
+        history.remove(op);
+        model = ReferenceModel.of(limit);
+        for (long[] h : history) {
+            if (h[0] == 0) {
+                model.decide(h[1], h[2]);
+            } else {
+                model.acquire(h[1], h[2], h[3]);
+            }
+        }
     }
 
     private static long saturatedNanos(Duration d) {
