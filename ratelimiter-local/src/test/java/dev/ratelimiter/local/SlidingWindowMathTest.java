@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The exact arithmetic the sliding windows rely on, checked against {@link BigInteger}. */
-class SlidingMath128Test {
+class SlidingWindowMathTest {
 
     private static final long MAX_WINDOW = Checks.MAX_PERIOD_NANOS;
     private static final long MAX_PERMITS = Checks.MAX_PERMITS;
