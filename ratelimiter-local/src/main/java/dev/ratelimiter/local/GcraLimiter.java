@@ -68,13 +68,14 @@ import java.util.Objects;
  *
  * Reservations. A blocking acquire reserves by CAS (the bucket may go into debt beyond C * T,
  * the queue up to Q * T) and then sleeps until its slot time; other callers see the debt and
- * wait behind it. If the wait ends by an exception before the slot time, it gives back exactly
- * what its CAS added. While it waits, every later decision sees F above its clock reading
- * (F >= slot + cost > now), so every later grant added its cost to F without clipping at now:
- * F is the sum of what the reservation and the later grants added, and subtracting the
- * reservation's part leaves exactly the state it would have had without it. That argument needs
- * the slot still ahead, so an exception arriving once the slot has come keeps the permits: an
- * interrupt is then re-asserted on the thread and the acquire succeeds. Retirement needs
+ * wait behind it. If the wait ends by an exception before the slot time, the reservation is
+ * given back only if it is still the last thing written: one CAS from the state it wrote back to
+ * the state it replaced. That restores exactly the state the limiter would have had without it.
+ * If anything was granted or reserved after it, the reservation is forfeited instead: later
+ * grants were computed on top of it (a later queue waiter holds the next slot, a later grant may
+ * have clipped at its own clock reading), so subtracting it could hand out the same slot twice.
+ * Forfeiting only under-admits. An exception arriving once the slot has come keeps the permits:
+ * an interrupt is then re-asserted on the thread and the acquire succeeds. Retirement needs
  * F <= now, so a limiter with a pending reservation is not retired in the meantime.
  */
 
@@ -239,7 +240,8 @@ final class GcraLimiter extends LocalLimiter {
     int acquireBlocking(long n, long timeoutNanos) throws InterruptedException {
         long rel = ticker.read() - origin;
         long slot;
-        long added;
+        long reserved;
+        long replaced;
         while (true) {
             long f = state;
             if (f == RETIRED_STATE) {
@@ -266,14 +268,15 @@ final class GcraLimiter extends LocalLimiter {
             long next = Math128.saturatedAdd(base, cost(n));
             if (STATE.compareAndSet(this, f, next)) {
                 slot = Math128.saturatedAdd(rel, wait);
-                added = next - base;
+                reserved = next;
+                replaced = f;
                 break;
             }
         }
-        return awaitSlot(slot, added);
+        return awaitSlot(slot, reserved, replaced);
     }
 
-    private int awaitSlot(long slot, long added) throws InterruptedException {
+    private int awaitSlot(long slot, long reserved, long replaced) throws InterruptedException {
         while (true) {
             long left = Math128.saturatedSubtract(slot, ticker.read() - origin);
             if (left <= 0) {
@@ -284,7 +287,8 @@ final class GcraLimiter extends LocalLimiter {
             } catch (InterruptedException | RuntimeException | Error e) {
                 boolean slotReached = Math128.saturatedSubtract(slot, ticker.read() - origin) <= 0;
                 if (!slotReached) {
-                    giveBack(added);
+                    // Give the reservation back if nothing was written after it; else forfeit it.
+                    STATE.compareAndSet(this, reserved, replaced);
                     throw e;
                 }
                 if (e instanceof InterruptedException) {
@@ -294,21 +298,6 @@ final class GcraLimiter extends LocalLimiter {
                     return ALLOWED;
                 }
                 throw e;
-            }
-        }
-    }
-
-    /** Undoes a reservation's CAS: subtracts what it added, not below zero. */
-    private void giveBack(long added) {
-        while (true) {
-            long f = state;
-            if (f == RETIRED_STATE || f == SATURATED) {
-                // Retired: a fresh limiter replaces this one. Saturated: the true debt is
-                // unknown, and subtracting from it could create permits.
-                return;
-            }
-            if (STATE.compareAndSet(this, f, Math.max(0, f - added))) {
-                return;
             }
         }
     }
