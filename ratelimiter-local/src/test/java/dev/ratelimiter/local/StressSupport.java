@@ -1,0 +1,221 @@
+package dev.ratelimiter.local;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.conformance.FakeClock;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jetbrains.kotlinx.lincheck.paramgen.IntGen;
+import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.jetbrains.lincheck.datastructures.Operation;
+import org.jetbrains.lincheck.datastructures.Param;
+import org.jetbrains.lincheck.datastructures.StressOptions;
+
+/**
+ * Shared pieces of the concurrency tests: a runner for a fixed number of worker threads, the
+ * exact admission bounds, and the operations Lincheck drives on a limiter.
+ */
+public final class StressSupport {
+
+    /** How long a stress run may take before it counts as hung; far above the expected time. */
+    private static final long JOIN_TIMEOUT_SECONDS = 60;
+
+    private StressSupport() {
+    }
+
+    /** The body of one worker thread. */
+    @FunctionalInterface
+    interface Worker {
+        /**
+         * @param index the worker's index, {@code 0..threads-1}
+         * @throws Exception anything; the first failure fails the run
+         */
+        void run(int index) throws Exception;
+    }
+
+    /**
+     * Runs {@code threads} workers at once and waits for all of them. The first exception or
+     * assertion error thrown by a worker is rethrown here (others are added as suppressed), so a
+     * failed check inside a worker fails the test instead of dying silently in its thread.
+     *
+     * @param threads the number of workers
+     * @param worker  what each one does
+     */
+    static void runWorkers(int threads, Worker worker) throws InterruptedException {
+        runWorkers(threads, () -> { }, worker);
+    }
+
+    /**
+     * Like {@link #runWorkers(int, Worker)}; {@code onFailure} runs once when a worker fails, so
+     * that workers waiting for it (at a barrier) are released instead of waiting forever.
+     *
+     * @param threads   the number of workers
+     * @param onFailure run after the first failure, e.g. {@code barrier::reset}
+     * @param worker    what each one does
+     */
+    static void runWorkers(int threads, Runnable onFailure, Worker worker) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> started = new ArrayList<>(threads);
+        for (int i = 0; i < threads; i++) {
+            int index = i;
+            Thread t = new Thread(() -> {
+                try {
+                    worker.run(index);
+                } catch (Throwable e) {
+                    if (failure.compareAndSet(null, e)) {
+                        onFailure.run();
+                    } else if (!(e instanceof BrokenBarrierException)) {
+                        failure.get().addSuppressed(e);
+                    }
+                }
+            }, "stress-worker-" + i);
+            t.setDaemon(true);
+            started.add(t);
+        }
+        started.forEach(Thread::start);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(JOIN_TIMEOUT_SECONDS);
+        for (Thread t : started) {
+            t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            if (t.isAlive()) {
+                // A worker stuck in a barrier after another one failed: report the real cause.
+                Throwable cause = failure.get();
+                started.forEach(Thread::interrupt);
+                AssertionError hung = new AssertionError(t.getName() + " did not finish within "
+                        + JOIN_TIMEOUT_SECONDS + " s", cause);
+                throw hung;
+            }
+        }
+        Throwable cause = failure.get();
+        if (cause instanceof Error error) {
+            throw error;
+        }
+        if (cause != null) {
+            throw new AssertionError("a stress worker failed", cause);
+        }
+    }
+
+    /**
+     * {@code floor(elapsedNanos * permits / periodNanos)}, computed exactly: the permits a rate
+     * of {@code permits} per {@code periodNanos} adds over {@code elapsedNanos}.
+     */
+    static long permitsOver(long elapsedNanos, long permits, long periodNanos) {
+        if (elapsedNanos <= 0) {
+            return 0;
+        }
+        return BigInteger.valueOf(elapsedNanos).multiply(BigInteger.valueOf(permits))
+                .divide(BigInteger.valueOf(periodNanos)).longValueExact();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Lincheck
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * The operations Lincheck runs concurrently on one limiter; a subclass per configuration
+     * supplies the limit and may bring the limiter into a particular state in its constructor.
+     * Lincheck builds a fresh instance for every scenario and uses the same class, run
+     * sequentially, as the specification: the concurrent results must match those of some
+     * sequential order of the same operations that respects real-time order.
+     *
+     * <p><b>The clock does not move while operations run.</b> A decision reads the clock once and
+     * then applies one CAS computed from that reading, so its linearization point (the CAS) comes
+     * after the read. With a concurrent clock-advance operation, a decision can read time t0, the
+     * clock can move to t1, another decision at t1 can succeed, and then the first one commits
+     * with the stale t0 on top of the state written at t1. No sequential order explains that
+     * outcome in general (before the advance it would not see the t1 decision's effect, after it
+     * it would use t1), so an advance operation would report violations that are the documented,
+     * safe behaviour of one-clock-read decisions: a stale reading only ever makes a decision
+     * stricter, never creates permits, which the stress tests check with a moving clock. Here the
+     * clock is fixed per test object instead; configurations reach interesting states (partly
+     * refilled buckets, logs whose entries straddle the window) by consuming permits and moving
+     * the clock in their constructors, before Lincheck starts any operation, and Lincheck's own
+     * sequential prefix ({@code actorsBefore}) consumes more.
+     */
+    public abstract static class LimiterOperations {
+
+        /** The clock of this limiter; only constructors move it. */
+        protected final FakeClock clock;
+
+        /** The limiter under test. */
+        protected final RateLimiter limiter;
+
+        /**
+         * @param limit the limit, enforced by {@link LocalRateLimiters#create}
+         */
+        protected LimiterOperations(Limit limit) {
+            this(limit, FakeClock.DEFAULT_START);
+        }
+
+        /**
+         * @param limit      the limit, enforced by {@link LocalRateLimiters#create}
+         * @param startNanos the first clock reading
+         */
+        protected LimiterOperations(Limit limit, long startNanos) {
+            this.clock = new FakeClock(startNanos);
+            this.limiter = LocalRateLimiters.create(limit, clock, clock);
+        }
+
+        /**
+         * Acquires permits, for the setup of a configuration; fails if they are refused, since a
+         * configuration relies on the state it builds.
+         */
+        protected final void consume(long permits) {
+            if (!limiter.tryAcquire(permits)) {
+                throw new IllegalStateException("setup could not acquire " + permits + " permits at "
+                        + clock.read() + " from " + limiter);
+            }
+        }
+
+        /**
+         * @param permits 1 to 3 permits
+         * @return whether they were granted
+         */
+        @Operation
+        public boolean tryAcquire(@Param(gen = IntGen.class, conf = "1:3") int permits) {
+            return limiter.tryAcquire(permits);
+        }
+
+        /**
+         * @param permits 1 to 3 permits
+         * @return the whole decision: its equality covers allowed, remaining, retry-after, reset
+         *     and limit, all of which are determined by the state and the (fixed) clock
+         */
+        @Operation
+        public Decision decide(@Param(gen = IntGen.class, conf = "1:3") int permits) {
+            return limiter.decide(permits);
+        }
+    }
+
+    /**
+     * The Lincheck stress strategy, sized so that one check takes a few seconds on a busy
+     * 2-core machine.
+     */
+    static StressOptions lincheckStress() {
+        return new StressOptions()
+                .iterations(8)
+                .invocationsPerIteration(1_000)
+                .threads(2)
+                .actorsPerThread(3)
+                .actorsBefore(2)
+                .actorsAfter(1);
+    }
+
+    /**
+     * The Lincheck model-checking strategy (explores interleavings at every shared-memory access
+     * under sequential consistency), sized like {@link #lincheckStress()}.
+     */
+    static ModelCheckingOptions lincheckModelChecking() {
+        return new ModelCheckingOptions()
+                .iterations(8)
+                .invocationsPerIteration(300)
+                .threads(2)
+                .actorsPerThread(3)
+                .actorsBefore(2)
+                .actorsAfter(1);
+    }
+}
