@@ -7,9 +7,11 @@ import dev.ratelimiter.conformance.FakeClock;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jetbrains.kotlinx.lincheck.paramgen.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -59,7 +61,8 @@ public final class StressSupport {
      * @param worker    what each one does
      */
     static void runWorkers(int threads, Runnable onFailure, Worker worker) throws InterruptedException {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        AtomicBoolean failed = new AtomicBoolean();
         List<Thread> started = new ArrayList<>(threads);
         for (int i = 0; i < threads; i++) {
             int index = i;
@@ -67,10 +70,9 @@ public final class StressSupport {
                 try {
                     worker.run(index);
                 } catch (Throwable e) {
-                    if (failure.compareAndSet(null, e)) {
+                    failures.add(e);
+                    if (failed.compareAndSet(false, true)) {
                         onFailure.run();
-                    } else if (!(e instanceof BrokenBarrierException)) {
-                        failure.get().addSuppressed(e);
                     }
                 }
             }, "stress-worker-" + i);
@@ -82,21 +84,31 @@ public final class StressSupport {
         for (Thread t : started) {
             t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             if (t.isAlive()) {
-                // A worker stuck in a barrier after another one failed: report the real cause.
-                Throwable cause = failure.get();
                 started.forEach(Thread::interrupt);
-                AssertionError hung = new AssertionError(t.getName() + " did not finish within "
-                        + JOIN_TIMEOUT_SECONDS + " s", cause);
+                AssertionError hung = new AssertionError(
+                        t.getName() + " did not finish within " + JOIN_TIMEOUT_SECONDS + " s");
+                failures.forEach(hung::addSuppressed);
                 throw hung;
             }
         }
-        Throwable cause = failure.get();
-        if (cause instanceof Error error) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        // Workers released by a broken barrier report BrokenBarrierException; the failure that
+        // broke it is the one to show.
+        Throwable primary = failures.stream()
+                .filter(e -> !(e instanceof BrokenBarrierException))
+                .findFirst()
+                .orElse(failures.peek());
+        for (Throwable other : failures) {
+            if (other != primary && !(other instanceof BrokenBarrierException)) {
+                primary.addSuppressed(other);
+            }
+        }
+        if (primary instanceof Error error) {
             throw error;
         }
-        if (cause != null) {
-            throw new AssertionError("a stress worker failed", cause);
-        }
+        throw new AssertionError("a stress worker failed", primary);
     }
 
     /**
