@@ -56,7 +56,7 @@ class ControlledClockStressTest {
     void tokenBucketAdmitsExactlyCapacityPlusRefillUnderContention() throws Exception {
         // 100 permits, refilled at 10 per second: one every 100 ms exactly.
         RateRun run = hammerWithMovingClock(TokenBucket.of(100, 10, Duration.ofSeconds(1)),
-                100, 10, SECOND, 3);
+                100, 10, SECOND, 3, 60, 250 * MS, 10 * MS);
 
         // Saturated: every permit the bucket held or gained was granted, none twice.
         assertThat(run.admitted()).as("admitted over %d ns", run.elapsedNanos()).isEqualTo(run.bound());
@@ -66,7 +66,7 @@ class ControlledClockStressTest {
     void leakyMeterNeverAdmitsMoreThanBurstPlusRate() throws Exception {
         // 10 per second (one per 100 ms), bursts of 40.
         RateRun run = hammerWithMovingClock(LeakyBucket.meter(10, Duration.ofSeconds(1), 40),
-                40, 10, SECOND, 3);
+                40, 10, SECOND, 3, 60, 250 * MS, 10 * MS);
 
         // The bound itself is checked at every round; here only that the run was not vacuous.
         assertThat(run.admitted()).as("admitted over %d ns", run.elapsedNanos())
@@ -76,17 +76,21 @@ class ControlledClockStressTest {
     @Test
     void leakyQueueNeverLetsMoreThanOneLeavePerInterval() throws Exception {
         // One every 100 ms; tryAcquire only succeeds for a caller that may leave at once, so over
-        // t at most 1 + floor(t / 100 ms) single permits leave.
+        // t at most 1 + floor(t / 100 ms) single permits leave. A queue does not save up unused
+        // time, so the clock moves in steps shorter than the interval (30 ms between rounds, 5 ms
+        // within) to keep it busy: a slot then goes unused for at most 35 ms.
         RateRun run = hammerWithMovingClock(LeakyBucket.queue(10, Duration.ofSeconds(1), 5),
-                1, 10, SECOND, 1);
+                1, 10, SECOND, 1, 200, 30 * MS, 5 * MS);
 
+        // So at least one leaves every 135 ms: more than half the bound.
         assertThat(run.admitted()).as("admitted over %d ns", run.elapsedNanos())
                 .isGreaterThanOrEqualTo(run.bound() / 2);
     }
 
     /**
-     * Runs {@value #THREADS} threads on one limiter for a number of rounds. Between rounds the
-     * clock moves by 250 ms; during a round thread 0 moves it by 10 ms five times. Requests ask
+     * Runs {@value #THREADS} threads on one limiter for {@code rounds} rounds. Between rounds the
+     * clock moves by {@code roundStep}; during a round thread 0 moves it by {@code inRoundStep}
+     * five times. Requests ask
      * for 1 to {@code maxPermits} permits; at the end, with the clock still, every thread takes
      * single permits until refused, so whatever the limiter still holds is taken.
      *
@@ -95,10 +99,8 @@ class ControlledClockStressTest {
      * between the start and now.
      */
     private static RateRun hammerWithMovingClock(Limit limit, long burst, long ratePermits,
-                                                 long ratePeriodNanos, int maxPermits) throws Exception {
-        int rounds = 60;
-        long roundStep = 250 * MS;
-        long inRoundStep = 10 * MS;
+                                                 long ratePeriodNanos, int maxPermits, int rounds,
+                                                 long roundStep, long inRoundStep) throws Exception {
         int inRoundAdvanceEvery = ATTEMPTS_PER_ROUND / 5;
 
         FakeClock clock = new FakeClock();
