@@ -11,7 +11,9 @@ import java.util.Queue;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jetbrains.kotlinx.lincheck.paramgen.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -112,6 +114,73 @@ public final class StressSupport {
             throw error;
         }
         throw new AssertionError("a stress worker failed", primary);
+    }
+
+    /**
+     * A reusable barrier whose waiting threads spin (yielding) instead of parking, so that when
+     * the last party arrives they all resume at once and their first requests contend. A
+     * {@link java.util.concurrent.CyclicBarrier} wakes its parties one after another, each
+     * re-acquiring its lock, so the first thread back would often take everything a round offers
+     * before the second one runs.
+     *
+     * <p>Memory ordering: each party's writes before {@link #await} happen-before the action
+     * (they precede its increment of {@code arrived}, which the last party's increment reads);
+     * the action's writes happen-before every party's return (they precede the volatile write of
+     * {@code generation} that the waiting parties read). {@code arrived} is reset before that
+     * write, so no party of the next round can increment it too early.
+     */
+    static final class SpinBarrier {
+        private final int parties;
+        private final Runnable action;
+        private final AtomicInteger arrived = new AtomicInteger();
+        private volatile int generation;
+        private volatile boolean broken;
+
+        /**
+         * @param parties the number of threads that meet at the barrier
+         * @param action  run by the last thread to arrive, before any is released
+         */
+        SpinBarrier(int parties, Runnable action) {
+            this.parties = parties;
+            this.action = action;
+        }
+
+        /**
+         * Waits until all parties have arrived.
+         *
+         * @throws BrokenBarrierException if the barrier was broken, by a failed action or by
+         *                                {@link #breakBarrier()}
+         * @throws TimeoutException       if the others did not arrive within 30 s
+         */
+        void await() throws BrokenBarrierException, TimeoutException {
+            int gen = generation;
+            if (arrived.incrementAndGet() == parties) {
+                arrived.set(0);
+                try {
+                    action.run();
+                } catch (RuntimeException | Error e) {
+                    broken = true;
+                    throw e;
+                }
+                generation = gen + 1;
+                return;
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (generation == gen) {
+                if (broken) {
+                    throw new BrokenBarrierException();
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new TimeoutException("the other parties did not arrive within 30 s");
+                }
+                Thread.yield();
+            }
+        }
+
+        /** Releases every waiting party with a {@link BrokenBarrierException}. */
+        void breakBarrier() {
+            broken = true;
+        }
     }
 
     /**
