@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
  * admits more than its limit allows, counted exactly, and when demand far exceeds the limit it
  * admits exactly that much (nothing is lost to a race).
  *
- * <p>Threads work in rounds separated by a barrier; the barrier action, which runs
- * while every thread is parked, checks the bound on everything admitted so far and then moves the
- * clock. For the rate-based limiters one thread also moves the clock by small steps in the middle
+ * <p>Threads work in rounds separated by a {@link StressSupport.SpinBarrier} (so that a round's
+ * threads start together and contend); the barrier action, which runs while every other thread
+ * waits, checks the bound on everything admitted so far and then moves the clock. For the rate-based limiters one thread also moves the clock by small steps in the middle
  * of a round, so that decisions race with the clock: a decision may read the clock, lose the CAS
  * to one made with a later reading, and retry or commit with its stale reading. That must never
  * admit more (a stale reading only makes a decision stricter). The window limiters keep the clock
@@ -95,7 +95,7 @@ class ControlledClockStressTest {
 
     /**
      * Runs {@value #THREADS} threads on one limiter, moving the clock as {@code schedule} says:
-     * between rounds (by the barrier action, every thread parked) and within them (by thread 0,
+     * between rounds (by the barrier action, every other thread waiting) and within them (by thread 0,
      * while the others keep requesting). Requests ask for 1 to {@code maxPermits} permits; at the
      * end, with the clock still, every thread takes single permits until refused, so whatever the
      * limiter still holds is taken.
@@ -114,7 +114,7 @@ class ControlledClockStressTest {
         LongAdder admitted = new LongAdder();
         AtomicInteger round = new AtomicInteger();
         StressSupport.SpinBarrier barrier = new StressSupport.SpinBarrier(THREADS, () -> {
-            // Every thread is parked at the barrier: the sum is exact.
+            // Every other thread waits at the barrier: the sum is exact.
             long now = clock.read();
             long bound = burst + StressSupport.permitsOver(now - start, ratePermits, ratePeriodNanos);
             assertThat(admitted.sum())
