@@ -18,6 +18,10 @@ import java.time.Duration;
  *       (itself included) or its turn comes after the timeout.
  * </ul>
  *
+ * <p>Time is kept in whole nanoseconds; a request's cost is rounded up to the next nanosecond
+ * as described for {@link TokenBucket}. Draining the bucket from full to empty may take at most
+ * 2^62 ns (about 146 years).
+ *
  * <p>Immutable and thread-safe.
  *
  * <pre>{@code
@@ -72,6 +76,7 @@ public final class LeakyBucket implements Limit {
     public static LeakyBucket meter(double permitsPerSecond, long burst) {
         Checks.permits("burst", burst);
         long[] rate = Rates.perSecond("permitsPerSecond", permitsPerSecond);
+        Checks.fillTime("burst", burst, rate[0], rate[1]);
         return new LeakyBucket(Mode.METER, rate[0], rate[1], burst);
     }
 
@@ -97,6 +102,7 @@ public final class LeakyBucket implements Limit {
         long periodNanos = Checks.period("period", period);
         Checks.rate("permits", permits, periodNanos);
         Checks.permits(capacityName, capacity);
+        Checks.fillTime(capacityName, capacity, permits, periodNanos);
         return new LeakyBucket(mode, permits, periodNanos, capacity);
     }
 

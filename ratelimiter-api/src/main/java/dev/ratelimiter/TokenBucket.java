@@ -8,6 +8,13 @@ import java.time.Duration;
  * {@code refillPermits} per {@code refillPeriod}, and starts full. A request for n permits is
  * granted when the bucket holds at least n, which then leave the bucket.
  *
+ * <p>Time is kept in whole nanoseconds. When {@code refillPeriod} is not a multiple of
+ * {@code refillPermits}, each granted request is charged its cost rounded up to the next
+ * nanosecond, so the limit is never exceeded and a client at full rate gets at most one
+ * nanosecond less refill per granted request than the exact rate (a shortfall of
+ * {@code 1 / (n * period / permits)} for requests of n permits; e.g. 0.0003% at 3 per second,
+ * but up to half the rate for single permits near 10^9 per second).
+ *
  * <p>Over any interval of length t, a token bucket grants at most
  * {@code capacity + refillPermits * t / refillPeriod} permits.
  *
@@ -39,8 +46,9 @@ public final class TokenBucket implements Limit {
      * @param refillPermits permits added per period, {@code 1..Long.MAX_VALUE/2}
      * @param refillPeriod  the period, from 1 ms to 30 days
      * @return the limit
-     * @throws IllegalArgumentException if a value is out of range or the rate exceeds 10^9 per
-     *                                  second
+     * @throws IllegalArgumentException if a value is out of range, the rate exceeds 10^9 per
+     *                                  second, or refilling from empty would take over 2^62 ns
+     *                                  (about 146 years)
      * @throws NullPointerException     if {@code refillPeriod} is {@code null}
      */
     public static TokenBucket of(long capacity, long refillPermits, Duration refillPeriod) {
@@ -48,6 +56,7 @@ public final class TokenBucket implements Limit {
         Checks.permits("refillPermits", refillPermits);
         long periodNanos = Checks.period("refillPeriod", refillPeriod);
         Checks.rate("refillPermits", refillPermits, periodNanos);
+        Checks.fillTime("capacity", capacity, refillPermits, periodNanos);
         return new TokenBucket(capacity, refillPermits, periodNanos);
     }
 
@@ -65,6 +74,7 @@ public final class TokenBucket implements Limit {
     public static TokenBucket ofRate(long capacity, double permitsPerSecond) {
         Checks.permits("capacity", capacity);
         long[] rate = Rates.perSecond("permitsPerSecond", permitsPerSecond);
+        Checks.fillTime("capacity", capacity, rate[0], rate[1]);
         return new TokenBucket(capacity, rate[0], rate[1]);
     }
 

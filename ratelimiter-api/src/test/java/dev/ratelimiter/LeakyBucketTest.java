@@ -32,7 +32,7 @@ class LeakyBucketTest {
                 .hasMessage("queueCapacity must be > 0: queueCapacity=-1");
         assertThatThrownBy(() -> LeakyBucket.meter(2.0, 0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("burst must be > 0: burst=0");
-        assertThat(LeakyBucket.queue(1, SECOND, MAX).capacity()).isEqualTo(MAX);
+        assertThat(LeakyBucket.queue(1_000_000_000, SECOND, MAX).capacity()).isEqualTo(MAX);
     }
 
     @Test

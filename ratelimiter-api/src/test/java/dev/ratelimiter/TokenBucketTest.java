@@ -21,7 +21,7 @@ class TokenBucketTest {
                 .hasMessage("capacity must be <= Long.MAX_VALUE / 2 (4611686018427387903): capacity=4611686018427387904");
         assertThatThrownBy(() -> TokenBucket.of(Long.MAX_VALUE, 1, SECOND)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("capacity=" + Long.MAX_VALUE);
-        assertThat(TokenBucket.of(MAX, 1, SECOND).capacity()).isEqualTo(MAX);
+        assertThat(TokenBucket.of(MAX, 1_000_000_000, SECOND).capacity()).isEqualTo(MAX);
     }
 
     @Test
@@ -53,6 +53,24 @@ class TokenBucketTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("refillPeriod must be <= 30 days");
         assertThat(TokenBucket.of(1, 1, Duration.ofMillis(1)).refillPeriodNanos()).isEqualTo(1_000_000L);
         assertThat(TokenBucket.of(1, 1, Duration.ofDays(30)).refillPeriod()).isEqualTo(Duration.ofDays(30));
+    }
+
+    @Test
+    void refillFromEmptyMustTakeAtMost2To62Nanoseconds() {
+        assertThatThrownBy(() -> TokenBucket.of(1_000_000, 1, Duration.ofDays(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the time to refill capacity from empty must be at most 2^62 ns (about 146 years): "
+                        + "capacity=1000000, rate=1 per 86400000000000 ns");
+        assertThatThrownBy(() -> TokenBucket.ofRate(MAX, 1.0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("capacity=" + MAX);
+        assertThatThrownBy(() -> LeakyBucket.meter(1, Duration.ofDays(1), 100_000))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("burst=100000");
+        assertThatThrownBy(() -> LeakyBucket.queue(1, Duration.ofDays(1), 100_000))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("queueCapacity=100000");
+        // 2^62 ns exactly is allowed; one permit per 30 days gives about 1,779 permits of capacity.
+        TokenBucket.of(1L << 32, 1, Duration.ofSeconds(1));
+        TokenBucket.of(1779, 1, Duration.ofDays(30));
+        TokenBucket.of(MAX, 1_000_000, Duration.ofMillis(1));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.ratelimiter.internal;
 
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -16,6 +17,9 @@ public final class Checks {
 
     /** The longest period or window a limit may have: 30 days. */
     public static final long MAX_PERIOD_NANOS = 30L * 24 * 3600 * 1_000_000_000L;
+
+    /** The longest time a limit may need to refill from empty: 2^62 ns, about 146 years. */
+    public static final long MAX_FILL_NANOS = 1L << 62;
 
     private Checks() {
     }
@@ -90,6 +94,27 @@ public final class Checks {
         if (permits > periodNanos) {
             throw new IllegalArgumentException("rate must be at most 10^9 permits per second: " + permitsName
                     + "=" + permits + " per " + periodNanos + " ns");
+        }
+    }
+
+    /**
+     * Checks that refilling {@code capacity} permits at {@code permits} per {@code periodNanos}
+     * takes at most {@link #MAX_FILL_NANOS}: beyond that the time arithmetic of the limiters
+     * (nanoseconds in a {@code long}) could not represent the debt of an emptied bucket.
+     *
+     * @param capacityName the name of the capacity parameter
+     * @param capacity     the capacity, {@code > 0}
+     * @param permits      permits per period, {@code > 0}
+     * @param periodNanos  the period in nanoseconds, {@code > 0}
+     * @throws IllegalArgumentException if the refill time exceeds {@link #MAX_FILL_NANOS}
+     */
+    public static void fillTime(String capacityName, long capacity, long permits, long periodNanos) {
+        // capacity * periodNanos / permits > 2^62  <=>  capacity * periodNanos > 2^62 * permits
+        BigInteger fill = BigInteger.valueOf(capacity).multiply(BigInteger.valueOf(periodNanos));
+        if (fill.compareTo(BigInteger.valueOf(permits).shiftLeft(62)) > 0) {
+            throw new IllegalArgumentException("the time to refill " + capacityName
+                    + " from empty must be at most 2^62 ns (about 146 years): " + capacityName + "=" + capacity
+                    + ", rate=" + permits + " per " + periodNanos + " ns");
         }
     }
 

@@ -259,27 +259,25 @@ class GcraLimiterTest {
     }
 
     @Test
-    void debtBeyondALongSaturatesAndThenGrantsNothingRatherThanTooMuch() {
-        // Refilling 2^62 permits at one a second takes ~1.5e11 years: the debt of draining the
-        // bucket does not fit a long. The limiter must not forget it and grant more.
-        RateLimiter limiter = tokenBucket(HALF_MAX, 1, Duration.ofSeconds(1));
+    void theLargestBucketRefillsExactlyAfterAYear() {
+        // Long.MAX_VALUE / 2 permits at 10^9 per second: refilling from empty takes ~146 years,
+        // the longest a limit may take (2^62 ns). Draining and a year of refill stay exact.
+        RateLimiter limiter = tokenBucket(HALF_MAX, 1_000_000_000L, Duration.ofSeconds(1));
         assertThat(limiter.decide(HALF_MAX - 1).isAllowed()).isTrue();
-        assertThat(limiter.tryAcquire(1)).isFalse();
+        assertThat(limiter.tryAcquire(2)).isFalse();
         clock.advance(Duration.ofDays(365));
-        assertThat(limiter.tryAcquire(1)).isFalse();
-        Decision d = limiter.decide(1);
-        assertThat(d.isAllowed()).isFalse();
-        assertThat(d.exceedsLimit()).isFalse();
-        assertThat(d.remaining()).isZero();
-        assertThat(d.retryAfterNanos()).isGreaterThan(100L * 365 * DAY);
+        long yearOfPermits = 365 * DAY;
+        Decision d = limiter.decide(yearOfPermits + 1);
+        assertThat(d).isEqualTo(Decision.allowed(yearOfPermits + 1, 0, HALF_MAX, HALF_MAX));
+        assertThat(limiter.decide(1).retryAfterNanos()).isEqualTo(1);
     }
 
     @Test
     void thirtyDaysIdleRefillsToCapacityWithoutOverflow() {
-        RateLimiter slow = tokenBucket(HALF_MAX, 1, Duration.ofDays(30));
+        RateLimiter slow = tokenBucket(1_000, 1, Duration.ofDays(30)); // ~82 years to refill
         assertThat(slow.tryAcquire(3)).isTrue();
         clock.advance(Duration.ofDays(30));
-        assertThat(slow.decide(1)).isEqualTo(Decision.allowed(1, HALF_MAX - 3, 3 * 30 * DAY, HALF_MAX));
+        assertThat(slow.decide(1)).isEqualTo(Decision.allowed(1, 997, 3 * 30 * DAY, 1_000));
 
         RateLimiter fast = tokenBucket(10, 5, Duration.ofSeconds(1));
         assertThat(fast.tryAcquire(10)).isTrue();
@@ -491,7 +489,7 @@ class GcraLimiterTest {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
         org.junit.jupiter.api.Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported()
                 && threads.isThreadAllocatedMemoryEnabled());
-        GcraLimiter limiter = tokenBucket(HALF_MAX / 3, 3, Duration.ofSeconds(7));
+        GcraLimiter limiter = tokenBucket(1_000_000, 3, Duration.ofSeconds(7));
         long id = Thread.currentThread().getId();
         int sink = 0;
         for (int i = 0; i < 20_000; i++) {
