@@ -20,6 +20,7 @@ import java.util.Objects;
  *
  * @param <K> the key type; keys must have consistent {@code equals} and {@code hashCode}
  */
+@CheckReturnValue
 public interface KeyedRateLimiter<K> {
 
     /**

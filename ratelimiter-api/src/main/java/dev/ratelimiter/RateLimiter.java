@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  */
+@CheckReturnValue
 public interface RateLimiter {
 
     /**

@@ -2,31 +2,98 @@ package dev.ratelimiter.local;
 
 import dev.ratelimiter.Decision;
 import dev.ratelimiter.KeyedRateLimiter;
+import dev.ratelimiter.LeakyBucket;
 import dev.ratelimiter.Limit;
 import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.Ticker;
+import dev.ratelimiter.TokenBucket;
+import dev.ratelimiter.internal.Checks;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * STUB: to be implemented. An in-process {@link KeyedRateLimiter} with bounded memory.
+ * An in-process {@link KeyedRateLimiter}: one independent lock-free limiter per key, with
+ * bounded memory.
  *
- * @param <K> the key type
+ * <pre>{@code
+ * LocalKeyedRateLimiter<String> perTenant = LocalKeyedRateLimiter.builder(TokenBucket.of(100, 100, Duration.ofMinutes(1)))
+ *         .maxKeys(50_000)
+ *         .build();
+ * if (!perTenant.tryAcquire(tenantId)) {
+ *     return tooManyRequests();
+ * }
+ * }</pre>
+ *
+ * <h2>Thread safety and progress</h2>
+ * Thread-safe. A decision for a key already held is a {@link ConcurrentHashMap#get} plus the
+ * key's own lock-free decision: no lock, no allocation for the zero-allocation algorithms. The
+ * first decision for a key allocates its limiter.
+ *
+ * <h2>Memory: which keys are dropped, and when</h2>
+ * A key whose limiter is back to its full state is indistinguishable from a key never seen, so
+ * it may be dropped. Dropping never loses a decision: the sweeper first moves the key's limiter,
+ * by a CAS on the same state word decisions use, from "full" to a terminal "retired" state, and
+ * only then removes it from the map; a decision that meets a retired limiter consumed nothing and
+ * simply looks the key up again (getting a fresh, full limiter). So an active key, one that is
+ * not full, is never dropped and never loses its state.
+ *
+ * <p>Sweeps walk the map without a global lock (decisions never wait for them; at most one
+ * sweep runs at a time, others skip). They run: on {@link #cleanUp()}; after every
+ * {@code max(1024, size / 2)} new keys; and when the bound is reached (then at most once per
+ * {@code size / 8} refused new keys or per second of ticker time, whichever comes first, so a
+ * full map of active keys does not make every new key pay for a full sweep).
+ *
+ * <h2>When {@code maxKeys} keys are held</h2>
+ * The bound is strict: at most {@code maxKeys} keys are held at any moment. When it is reached
+ * and a sweep cannot free a slot (every held key is still active), a request for a <em>new</em>
+ * key is refused (fail closed): {@code tryAcquire} returns {@code false}, and {@code decide}
+ * returns a denied decision whose retry-after is the time one key needs to refill completely
+ * (by then every key idle since the refusal can be dropped). Keys already held keep working
+ * normally. Size the bound for your number of concurrently active keys.
+ *
+ * @param <K> the key type; keys must have consistent {@code equals} and {@code hashCode}
  */
 public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
 
     /** The default bound on the number of keys held at once. */
     public static final long DEFAULT_MAX_KEYS = 1_000_000L;
 
+    private static final long MIN_GROWTH_SWEEP = 1024;
+    private static final long MAX_CAPACITY_SWEEP_INTERVAL_NANOS = 1_000_000_000L;
+
     private final Limit limit;
+    private final Ticker ticker;
+    private final Sleeper sleeper;
+    private final long maxKeys;
+    /** Time for an empty limiter to become full again: the retry-after of a refused new key. */
+    private final long fillNanos;
+    private final ConcurrentHashMap<K, LocalLimiter> limiters = new ConcurrentHashMap<>();
+    /** Keys held, maintained exactly: reserved before an insert, released by the one who removes. */
+    private final AtomicLong keyCount = new AtomicLong();
+    /** New keys inserted since the last sweep; drives the growth sweeps. */
+    private final AtomicLong insertedSinceSweep = new AtomicLong();
+    /** New keys refused at the bound since the last sweep; drives the capacity sweeps. */
+    private final AtomicLong refusedSinceSweep = new AtomicLong();
+    private final AtomicBoolean sweeping = new AtomicBoolean();
+    private volatile long lastSweepNanos;
 
     private LocalKeyedRateLimiter(Builder b) {
         this.limit = b.limit;
+        this.ticker = b.ticker;
+        this.sleeper = b.sleeper;
+        this.maxKeys = b.maxKeys;
+        this.fillNanos = Math.max(1, fillNanos(b.limit));
+        this.lastSweepNanos = ticker.read();
     }
 
     /**
      * @param limit the limit every key is held to
-     * @return a builder
+     * @return a builder, with {@value #DEFAULT_MAX_KEYS} keys at most, the system clock and sleeper
      * @throws NullPointerException if {@code limit} is {@code null}
      */
     public static Builder builder(Limit limit) {
@@ -35,17 +102,69 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
 
     @Override
     public boolean tryAcquire(K key, long permits) {
-        throw new UnsupportedOperationException("not yet");
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        long now = ticker.read();
+        while (true) {
+            LocalLimiter limiter = limiters.get(key);
+            if (limiter == null) {
+                limiter = admitNewKey(key, now);
+                if (limiter == null) {
+                    return false;
+                }
+                now = ticker.read(); // the new limiter's clock origin is at or after the first reading
+            }
+            int result = limiter.tryAcquireAt(permits, now);
+            if (result != LocalLimiter.RETIRED) {
+                return result == LocalLimiter.ALLOWED;
+            }
+            removeRetired(key, limiter);
+        }
     }
 
     @Override
     public Decision decide(K key, long permits) {
-        throw new UnsupportedOperationException("not yet");
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        long now = ticker.read();
+        while (true) {
+            LocalLimiter limiter = limiters.get(key);
+            if (limiter == null) {
+                limiter = admitNewKey(key, now);
+                if (limiter == null) {
+                    return refusedNewKey(permits);
+                }
+                now = ticker.read();
+            }
+            Decision decision = limiter.decideAt(permits, now);
+            if (decision != LocalLimiter.RETIRED_DECISION) {
+                return decision;
+            }
+            removeRetired(key, limiter);
+        }
     }
 
     @Override
     public boolean tryAcquire(K key, long permits, Duration timeout) throws InterruptedException {
-        throw new UnsupportedOperationException("not yet");
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        long timeoutNanos = LocalLimiter.toNanosSaturated(timeout);
+        long start = ticker.read();
+        while (true) {
+            LocalLimiter limiter = limiters.get(key);
+            if (limiter == null) {
+                limiter = admitNewKey(key, ticker.read());
+                if (limiter == null) {
+                    return false;
+                }
+            }
+            long left = timeoutNanos - Math.max(0, ticker.read() - start);
+            int result = limiter.acquireBlocking(permits, Math.max(0, left));
+            if (result != LocalLimiter.RETIRED) {
+                return result == LocalLimiter.ALLOWED;
+            }
+            removeRetired(key, limiter);
+        }
     }
 
     @Override
@@ -53,14 +172,133 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         return limit;
     }
 
-    /** @return the number of keys currently held */
+    /** @return the number of keys currently held; never more than {@code maxKeys} */
     public long size() {
-        throw new UnsupportedOperationException("not yet");
+        return keyCount.get();
     }
 
-    /** Drops every key whose state is full again. */
+    /** @return the most keys held at once */
+    public long maxKeys() {
+        return maxKeys;
+    }
+
+    /**
+     * Drops every key whose limiter is back to its full state now. Runs in the calling thread;
+     * returns at once if another sweep is running.
+     */
     public void cleanUp() {
-        throw new UnsupportedOperationException("not yet");
+        sweep(ticker.read());
+    }
+
+    /**
+     * Inserts a fresh limiter for {@code key}, respecting the bound.
+     *
+     * @return the key's limiter (ours or a concurrent inserter's), or {@code null} if the bound
+     *     is reached and no slot could be freed
+     */
+    private LocalLimiter admitNewKey(K key, long now) {
+        while (true) {
+            long count = keyCount.get();
+            if (count >= maxKeys) {
+                LocalLimiter existing = limiters.get(key);
+                if (existing != null) {
+                    return existing;
+                }
+                if (!sweepAtCapacity(now, count)) {
+                    return null;
+                }
+                continue;
+            }
+            if (keyCount.compareAndSet(count, count + 1)) {
+                break;
+            }
+        }
+        LocalLimiter fresh = LocalRateLimiters.newLimiter(limit, ticker, sleeper);
+        LocalLimiter raced = limiters.putIfAbsent(key, fresh);
+        if (raced != null) {
+            keyCount.decrementAndGet();
+            return raced;
+        }
+        long inserted = insertedSinceSweep.incrementAndGet();
+        if (inserted >= Math.max(MIN_GROWTH_SWEEP, keyCount.get() / 2)) {
+            sweep(now);
+        }
+        return fresh;
+    }
+
+    /** @return {@code true} if a sweep ran and freed at least one slot */
+    private boolean sweepAtCapacity(long now, long count) {
+        long refused = refusedSinceSweep.incrementAndGet();
+        boolean due = refused >= Math.max(1, count / 8)
+                || now - lastSweepNanos >= Math.min(fillNanos, MAX_CAPACITY_SWEEP_INTERVAL_NANOS);
+        return due && sweep(now) > 0;
+    }
+
+    /** @return the number of keys dropped, or 0 if another sweep was running */
+    private long sweep(long now) {
+        if (!sweeping.compareAndSet(false, true)) {
+            return 0;
+        }
+        try {
+            insertedSinceSweep.set(0);
+            refusedSinceSweep.set(0);
+            lastSweepNanos = now;
+            long dropped = 0;
+            for (Map.Entry<K, LocalLimiter> e : limiters.entrySet()) {
+                LocalLimiter limiter = e.getValue();
+                if (limiter.retireIfFull(now) && removeRetired(e.getKey(), limiter)) {
+                    dropped++;
+                }
+            }
+            return dropped;
+        } finally {
+            sweeping.set(false);
+        }
+    }
+
+    /** Removes a retired limiter if it is still mapped; exactly one remover releases its slot. */
+    private boolean removeRetired(K key, LocalLimiter retired) {
+        if (limiters.remove(key, retired)) {
+            keyCount.decrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    private Decision refusedNewKey(long permits) {
+        if (permits > limit.maxPermits()) {
+            return Decision.exceeding(permits, 0, 0, limit.maxPermits());
+        }
+        return Decision.denied(permits, 0, fillNanos, 0, limit.maxPermits());
+    }
+
+    /** The time an empty limiter of {@code limit} needs to become full, saturated. */
+    static long fillNanos(Limit limit) {
+        if (limit instanceof TokenBucket tb) {
+            return ceilMulDiv(tb.capacity(), tb.refillPeriodNanos(), tb.refillPermits());
+        }
+        if (limit instanceof LeakyBucket lb) {
+            return ceilMulDiv(lb.capacity(), lb.periodNanos(), lb.permits());
+        }
+        SlidingWindow sw = (SlidingWindow) limit;
+        return sw.mode() == SlidingWindow.Mode.LOG ? sw.windowNanos() : 2 * sw.windowNanos();
+    }
+
+    /** {@code ceil(a * b / c)} for non-negative values, saturated to {@code Long.MAX_VALUE}. */
+    static long ceilMulDiv(long a, long b, long c) {
+        long hi = Math.multiplyHigh(a, b);
+        long lo = a * b;
+        if (hi != 0 || lo < 0) {
+            // The product needs more than 63 bits; use the quotient bound directly.
+            double approx = (double) a * (double) b / (double) c;
+            return approx >= Long.MAX_VALUE ? Long.MAX_VALUE : Math.max((long) Math.ceil(approx), 1);
+        }
+        return lo / c + (lo % c == 0 ? 0 : 1);
+    }
+
+    @Override
+    public String toString() {
+        return "LocalKeyedRateLimiter{" + limit + ", keys=" + keyCount.get() + '/' + maxKeys + '}';
     }
 
     /** Builds a {@link LocalKeyedRateLimiter}. Not thread-safe. */
@@ -88,7 +326,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         }
 
         /**
-         * @param ticker the clock
+         * @param ticker the clock shared by every key
          * @return this builder
          * @throws NullPointerException if {@code ticker} is {@code null}
          */
