@@ -6,37 +6,351 @@ import dev.ratelimiter.Limit;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
 import dev.ratelimiter.TokenBucket;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
 
-/** STUB: to be implemented. */
+/*
+ * The generic cell rate algorithm (GCRA) over one long: the token bucket, the leaky bucket meter
+ * and the leaky bucket queue.
+ *
+ * State. One volatile long F, "the time at which the bucket is full again", in nanoseconds
+ * relative to the origin (the ticker reading at construction). F == 0 initially (full). The
+ * debt at relative time now is max(0, F - now). With R permits per P ns, capacity C (the burst
+ * of a meter, the queue capacity Q of a queue) and T = P / R, a real number, the bucket holds
+ * C - debt / T permits. Two values are sentinels, both outside what the algorithm writes in
+ * ordinary use:
+ *   - RETIRED_STATE (Long.MIN_VALUE; F is otherwise >= 0): terminal, set by retireIfFull.
+ *   - SATURATED (Long.MAX_VALUE): F overflowed (more than 2^63 ns of debt, which needs a refill
+ *     time from empty above ~292 years, e.g. capacity 2^62 at one permit per second). The true
+ *     debt is then unknown and larger than any long, so a saturated limiter grants nothing.
+ *     Saturating the other way (keeping F at Long.MAX_VALUE but honouring the exact test on it)
+ *     would record less debt than was taken and grant permits the limit does not allow.
+ *
+ * Decision (token bucket and meter). Grant n <= C at now iff debt * R + n * P <= C * P, i.e.
+ * debt * R <= (C - n) * P, compared exactly in 128 bits (Math128). On grant,
+ * F' = max(F, now) + cost(n) with cost(n) = ceil(n * P / R), saturating. The queue grants an
+ * immediate request only when debt == 0, so two immediate grants are at least cost(n) apart.
+ *
+ * Bound. Over any interval [a, b] of the clock, whatever the starting state and even if the
+ * clock goes backwards inside it, the permits admitted total at most C + (b - a) * R / P.
+ * Proof: number the grants 1..k in the order of their successful CAS; F_0 is the state before
+ * the first, F_i the state after the i-th, r_i the clock reading it decided with, and s_i its
+ * admission time: r_i for an immediate grant, r_i + wait for a blocking one; all s_i in [a, b].
+ * The exact test, in real numbers, says (F_{i-1} - s_i)^+ <= (C - n_i) * T.
+ * (1) F_i >= max(F_{i-1}, r_i) + n_i * T, because cost(n) rounds n * T up (and saturation leaves
+ *     F at SATURATED, where nothing more is granted). In particular F_i >= F_{i-1} + n_i * T.
+ * (2) max(F_0, r_1) >= s_1 >= a: trivially when s_1 == r_1. With a positive wait, s_1 is the
+ *     first time the test passes, so it fails at s_1 - 1: F_0 - s_1 + 1 > (C - n_1) * T >= 0,
+ *     hence F_0 >= s_1 (integers).
+ * So F_{k-1} >= a + (n_1 + ... + n_{k-1}) * T, and the k-th test gives
+ * F_{k-1} <= s_k + (C - n_k) * T <= b + (C - n_k) * T. Together: n_1 + ... + n_k <= C + (b - a) / T.
+ * Hence from full, over any time t, at most C + floor(t * R / P) permits; and a request of
+ * exactly C is granted from full (debt 0 passes the test). The queue admits at debt 0 only, so
+ * the same holds with C = Q. When P % R == 0, cost(n) == n * T and the bucket is exact;
+ * otherwise rounding costs under one nanosecond per grant, which the exact test lets the bucket
+ * carry as debt: a client holding to the rate is not refused while its accumulated rounding
+ * stays within the capacity.
+ *
+ * Time going backwards. A smaller now only makes max(0, F - now) larger and max(F, now) equal
+ * to F: it never creates permits. Relative time is the wrapping difference
+ * ticker.read() - origin, the System.nanoTime() idiom, so a ticker that wraps around
+ * Long.MAX_VALUE keeps measuring time.
+ *
+ * Memory ordering and progress. F is read with a volatile read and written only by CAS
+ * (VarHandle.compareAndSet, volatile semantics). The next state is a pure function of
+ * (F, now, request): a denial writes nothing; a grant is one CAS, retried on failure after
+ * re-reading F with the same now (the clock is read once per decision). A CAS fails only
+ * because another thread's CAS succeeded, so the retry loop is lock-free and cannot livelock.
+ * Benign race: two threads whose clock readings are out of order may both be granted in the
+ * order opposite to their readings; each grant still passes the exact test against the state it
+ * replaced, so the bound above holds for the interval spanned by their readings.
+ *
+ * Reservations. A blocking acquire reserves by CAS (the bucket may go into debt beyond C * T,
+ * the queue up to Q * T) and then sleeps until its slot time; other callers see the debt and
+ * wait behind it. If the wait ends by an exception before the slot time, it gives back exactly
+ * what its CAS added. While it waits, every later decision sees F above its clock reading
+ * (F >= slot + cost > now), so every later grant added its cost to F without clipping at now:
+ * F is the sum of what the reservation and the later grants added, and subtracting the
+ * reservation's part leaves exactly the state it would have had without it. That argument needs
+ * the slot still ahead, so an exception arriving once the slot has come keeps the permits: an
+ * interrupt is then re-asserted on the thread and the acquire succeeds. Retirement needs
+ * F <= now, so a limiter with a pending reservation is not retired in the meantime.
+ */
+
+/**
+ * The in-process GCRA limiters: the {@link TokenBucket}, and the {@link LeakyBucket} as a meter
+ * (identical to a token bucket whose capacity is the burst) and as a queue (admissions evenly
+ * spaced). Thread-safe; {@code tryAcquire} and {@code decide} are lock-free, read the clock once,
+ * write nothing when they refuse and make one CAS when they grant; {@code tryAcquire} allocates
+ * nothing. Blocking acquires reserve their slot and sleep until it comes.
+ *
+ * <pre>{@code
+ * RateLimiter limiter = LocalRateLimiters.create(TokenBucket.of(10, 5, Duration.ofSeconds(1)));
+ * Decision d = limiter.decide(1);
+ * }</pre>
+ */
 final class GcraLimiter extends LocalLimiter {
-    private final Limit limit;
 
-    private GcraLimiter(Limit limit, Ticker ticker, Sleeper sleeper) {
+    /** The state of a retired limiter; every other state is {@code >= 0}. */
+    static final long RETIRED_STATE = Long.MIN_VALUE;
+
+    /** The state of a limiter whose debt overflowed a {@code long}; it grants nothing more. */
+    static final long SATURATED = Long.MAX_VALUE;
+
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(GcraLimiter.class, "state", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Limit limit;
+    /** Whether this is a leaky bucket queue (immediate grants only at zero debt). */
+    private final boolean queue;
+    /** C: the token bucket capacity, the meter's burst or the queue capacity. */
+    private final long capacity;
+    /** R: permits per period. */
+    private final long permits;
+    /** P: the period, in nanoseconds. */
+    private final long periodNanos;
+    /** The ticker reading at construction; states and times are relative to it. */
+    private final long origin;
+
+    /** F: the relative time at which the bucket is full again, or a sentinel. */
+    private volatile long state;
+
+    private GcraLimiter(Limit limit, boolean queue, long capacity, long permits, long periodNanos,
+                        Ticker ticker, Sleeper sleeper) {
         super(ticker, sleeper);
         this.limit = limit;
+        this.queue = queue;
+        this.capacity = capacity;
+        this.permits = permits;
+        this.periodNanos = periodNanos;
+        this.origin = ticker.read();
+        this.state = 0;
     }
 
+    /**
+     * A token bucket limiter, starting full.
+     *
+     * @param limit   the limit
+     * @param ticker  the clock
+     * @param sleeper how blocking acquires wait
+     * @return the limiter
+     * @throws NullPointerException if an argument is {@code null}
+     */
     static GcraLimiter tokenBucket(TokenBucket limit, Ticker ticker, Sleeper sleeper) {
-        return new GcraLimiter(limit, ticker, sleeper);
+        Objects.requireNonNull(limit, "limit");
+        return new GcraLimiter(limit, false, limit.capacity(), limit.refillPermits(),
+                limit.refillPeriodNanos(), ticker, sleeper);
     }
 
+    /**
+     * A leaky bucket limiter (meter or queue), starting empty (a meter's whole burst is available).
+     *
+     * @param limit   the limit
+     * @param ticker  the clock
+     * @param sleeper how blocking acquires wait
+     * @return the limiter
+     * @throws NullPointerException if an argument is {@code null}
+     */
     static GcraLimiter leakyBucket(LeakyBucket limit, Ticker ticker, Sleeper sleeper) {
-        return new GcraLimiter(limit, ticker, sleeper);
+        Objects.requireNonNull(limit, "limit");
+        return new GcraLimiter(limit, limit.mode() == LeakyBucket.Mode.QUEUE, limit.capacity(),
+                limit.permits(), limit.periodNanos(), ticker, sleeper);
     }
 
     @Override
-    int tryAcquireAt(long permits, long now) {
-        throw new UnsupportedOperationException("not yet");
+    int tryAcquireAt(long n, long now) {
+        long rel = now - origin;
+        while (true) {
+            long f = state;
+            if (f == RETIRED_STATE) {
+                return RETIRED;
+            }
+            if (n > capacity || f == SATURATED) {
+                return DENIED;
+            }
+            long debt = debt(f, rel);
+            if (!grantableNow(debt, n)) {
+                return DENIED;
+            }
+            long next = Math128.saturatedAdd(Math.max(f, rel), cost(n));
+            if (STATE.compareAndSet(this, f, next)) {
+                return ALLOWED;
+            }
+        }
     }
 
     @Override
-    Decision decideAt(long permits, long now) {
-        throw new UnsupportedOperationException("not yet");
+    Decision decideAt(long n, long now) {
+        long rel = now - origin;
+        while (true) {
+            long f = state;
+            if (f == RETIRED_STATE) {
+                return RETIRED_DECISION;
+            }
+            long debt = debt(f, rel);
+            if (n > capacity) {
+                return Decision.exceeding(n, remaining(f, debt), debt, capacity);
+            }
+            if (f == SATURATED) {
+                return Decision.denied(n, 0, Math.max(1, debt), debt, capacity);
+            }
+            if (!grantableNow(debt, n)) {
+                return Decision.denied(n, remaining(f, debt), retryAfter(debt, n), debt, capacity);
+            }
+            long next = Math128.saturatedAdd(Math.max(f, rel), cost(n));
+            if (STATE.compareAndSet(this, f, next)) {
+                long debtAfter = debt(next, rel);
+                return Decision.allowed(n, remaining(next, debtAfter), debtAfter, capacity);
+            }
+        }
     }
 
     @Override
     boolean retireIfFull(long now) {
-        throw new UnsupportedOperationException("not yet");
+        long rel = now - origin;
+        while (true) {
+            long f = state;
+            if (f == RETIRED_STATE) {
+                return true;
+            }
+            if (f == SATURATED || f > rel) {
+                return false;
+            }
+            if (STATE.compareAndSet(this, f, RETIRED_STATE)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Reserves the permits if their slot comes within the timeout, then sleeps until it comes.
+     * A refusal consumes nothing; a wait that ends by an exception before the slot gives the
+     * reservation back.
+     */
+    @Override
+    int acquireBlocking(long n, long timeoutNanos) throws InterruptedException {
+        long rel = ticker.read() - origin;
+        long slot;
+        long added;
+        while (true) {
+            long f = state;
+            if (f == RETIRED_STATE) {
+                return RETIRED;
+            }
+            if (n > capacity || f == SATURATED) {
+                return DENIED;
+            }
+            long debt = debt(f, rel);
+            long wait;
+            if (queue) {
+                // The permits waiting, this request included, must fit the queue.
+                if (Math128.compareProducts(debt, permits, capacity - n, periodNanos) > 0) {
+                    return DENIED;
+                }
+                wait = debt;
+            } else {
+                wait = Math.max(0, debt - Math128.floorMulDiv(capacity - n, periodNanos, permits));
+            }
+            if (wait > timeoutNanos) {
+                return DENIED;
+            }
+            long base = Math.max(f, rel);
+            long next = Math128.saturatedAdd(base, cost(n));
+            if (STATE.compareAndSet(this, f, next)) {
+                slot = Math128.saturatedAdd(rel, wait);
+                added = next - base;
+                break;
+            }
+        }
+        return awaitSlot(slot, added);
+    }
+
+    private int awaitSlot(long slot, long added) throws InterruptedException {
+        while (true) {
+            long left = Math128.saturatedSubtract(slot, ticker.read() - origin);
+            if (left <= 0) {
+                return ALLOWED;
+            }
+            try {
+                sleeper.sleepNanos(left);
+            } catch (InterruptedException | RuntimeException | Error e) {
+                boolean slotReached = Math128.saturatedSubtract(slot, ticker.read() - origin) <= 0;
+                if (!slotReached) {
+                    giveBack(added);
+                    throw e;
+                }
+                if (e instanceof InterruptedException) {
+                    // The wait was over: the permits are this caller's. Keep the interrupt for
+                    // the caller to see rather than take back permits it already waited for.
+                    Thread.currentThread().interrupt();
+                    return ALLOWED;
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** Undoes a reservation's CAS: subtracts what it added, not below zero. */
+    private void giveBack(long added) {
+        while (true) {
+            long f = state;
+            if (f == RETIRED_STATE || f == SATURATED) {
+                // Retired: a fresh limiter replaces this one. Saturated: the true debt is
+                // unknown, and subtracting from it could create permits.
+                return;
+            }
+            if (STATE.compareAndSet(this, f, Math.max(0, f - added))) {
+                return;
+            }
+        }
+    }
+
+    /** The debt of state {@code f} (not a sentinel) at relative time {@code rel}, saturated. */
+    private static long debt(long f, long rel) {
+        return f <= rel ? 0 : Math128.saturatedSubtract(f, rel);
+    }
+
+    /** Whether {@code n <= capacity} permits may be granted without waiting at this debt. */
+    private boolean grantableNow(long debt, long n) {
+        if (queue) {
+            return debt == 0;
+        }
+        return Math128.compareProducts(debt, permits, capacity - n, periodNanos) <= 0;
+    }
+
+    /** The nanoseconds {@code n} permits add to the state: {@code ceil(n * P / R)}, saturated. */
+    private long cost(long n) {
+        return Math128.ceilMulDiv(n, periodNanos, permits);
+    }
+
+    /** The permits grantable at once in state {@code f} with this debt. */
+    private long remaining(long f, long debt) {
+        if (f == SATURATED) {
+            return 0;
+        }
+        if (queue) {
+            return debt == 0 ? capacity : 0;
+        }
+        // floor((C * P - debt * R) / P) == C - ceil(debt * R / P)
+        return Math.max(0, capacity - Math128.ceilMulDiv(debt, permits, periodNanos));
+    }
+
+    /** For a refused {@code n <= capacity}: the least wait after which it would be granted. */
+    private long retryAfter(long debt, long n) {
+        if (queue) {
+            return debt;
+        }
+        // ceil((debt * R - (C - n) * P) / R) == debt - floor((C - n) * P / R); positive, since
+        // the request was refused: debt * R > (C - n) * P >= floor(...) * R.
+        return debt - Math128.floorMulDiv(capacity - n, periodNanos, permits);
     }
 
     @Override

@@ -5,33 +5,331 @@ import dev.ratelimiter.Limit;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.Ticker;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
-/** STUB: to be implemented. */
+/**
+ * The O(1) sliding window counter: two fixed-window counts, the previous one weighted by the
+ * part of it the sliding window still covers. Lock-free; allocates one small holder per fixed
+ * window that sees traffic, nothing per decision.
+ *
+ * <h2>The rule</h2>
+ * Time since construction is cut into fixed windows of length {@code W}: window
+ * {@code k = floorDiv(now, W)} began {@code e = now - k * W} ago. With {@code previous} and
+ * {@code current} the permits granted in windows {@code k - 1} and {@code k}, a request for
+ * {@code n} is granted iff
+ * <pre>
+ *   previous * (W - e) + (current + n) * W  <=  L * W
+ * </pre>
+ * evaluated exactly in integers: equivalently {@code current + n <= L - ceil(previous * (W - e) / W)},
+ * and {@link WindowMath#ceilMulDiv} computes that ceiling exactly although the product needs
+ * up to 114 bits. There is no rounding in the decision.
+ *
+ * <h2>Worst-case error</h2>
+ * The rule assumes the previous window's permits were spread evenly over it. When they all came
+ * at its very end, a sliding window straddling the boundary can hold up to {@code 2L - 1}
+ * permits: {@code L} at the end of window {@code k - 1}, then, at elapsed {@code e}, up to
+ * {@code floor(L * e / W)} more, approaching {@code L} (but never reaching it, since
+ * {@code e < W}) as {@code e} grows. It never admits more than {@code L} in one fixed window
+ * ({@code current + n <= L} is implied by the rule), and for traffic spread evenly over time it
+ * admits exactly the limit, up to the rounding of whole permits.
+ *
+ * <h2>Concurrency design</h2>
+ * The state is a {@link Holder} {@code {final window, final previous, volatile current}}
+ * referenced from the volatile field {@code holder}.
+ * <ul>
+ *   <li><b>Grant</b>: CAS {@code holder.current} from {@code c} to {@code c + n}. This CAS is
+ *       the linearization point of a granted decision; a refusal writes nothing and linearizes
+ *       at its read of {@code current}.
+ *   <li><b>Rotation</b>: when the window index has moved past {@code holder.window}, a new holder
+ *       {@code {k, previous = old count if k is exactly the next window else 0, current = 0}} is
+ *       installed by CAS on the reference. Before the old count is read it is <em>sealed</em>
+ *       (CAS of {@code current} to {@code current | SEALED}); every increment CASes from an
+ *       unsealed value, so none can land on a holder whose count has already been copied. A
+ *       thread that finds a sealed holder helps: it installs the successor itself (for window
+ *       {@code max(its k, sealed window + 1)}), so a stalled sealer blocks no one.
+ *   <li><b>Retirement</b> (keyed owners only): when the sliding estimate is zero the holder's
+ *       {@code current} is CASed to {@code current | RETIRED_MARK}; from that CAS on the limiter
+ *       is retired, and whoever sees the mark swings the reference to the shared
+ *       {@code RETIRED_HOLDER} and answers {@link LocalLimiter#RETIRED}.
+ * </ul>
+ * The bits of {@code current}: 0..61 the count (at most {@code L <= 2^62 - 1}), 62 {@code SEALED},
+ * 63 {@code RETIRED_MARK}.
+ *
+ * <p><b>Memory ordering</b>: {@code window} and {@code previous} are final and the holder is
+ * published through a volatile field, so any thread that reads the reference sees them.
+ * {@code current} is only changed by volatile CAS.
+ *
+ * <p><b>Clock going backwards</b>: a reading before the holder's window (a clock that stepped
+ * back, or a thread whose reading is older than the one that rotated) is evaluated at the start
+ * of the holder's window ({@code e = 0}), where the weight of {@code previous} is largest: it
+ * never creates permits.
+ *
+ * <p><b>Progress</b>: every CAS failure means another thread succeeded (a grant, a seal, an
+ * install or a retirement), so the decisions are lock-free. A rotation allocates one holder
+ * per competing thread at most once per window.
+ */
 final class SlidingWindowCounterLimiter extends LocalLimiter {
+
+    /** Set in {@code current} while a holder is being replaced: no increment may land on it. */
+    static final long SEALED = 1L << 62;
+
+    /** Set in {@code current} (the sign bit) when the limiter is retired by its keyed owner. */
+    static final long RETIRED_MARK = Long.MIN_VALUE;
+
+    /** The count bits of {@code current}. */
+    static final long COUNT_MASK = SEALED - 1;
+
+    /** The state of a retired limiter; compared by identity. */
+    private static final Holder RETIRED_HOLDER = new Holder(Long.MAX_VALUE, 0, SEALED | RETIRED_MARK);
+
+    private static final VarHandle HOLDER;
+    private static final VarHandle CURRENT;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            HOLDER = lookup.findVarHandle(SlidingWindowCounterLimiter.class, "holder", Holder.class);
+            CURRENT = lookup.findVarHandle(Holder.class, "current", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The counts of one fixed window and of the one before it. */
+    static final class Holder {
+        /** The fixed window index this holder counts. */
+        final long window;
+        /** The permits granted in window {@code window - 1}. */
+        final long previous;
+        /** The permits granted in {@code window}, plus the SEALED / RETIRED_MARK bits. */
+        volatile long current;
+
+        Holder(long window, long previous, long current) {
+            this.window = window;
+            this.previous = previous;
+            this.current = current;
+        }
+    }
+
     private final SlidingWindow limit;
+    private final long max;
+    private final long windowNanos;
+    private final long origin;
+
+    /** The current state; never {@code null}. */
+    private volatile Holder holder;
 
     SlidingWindowCounterLimiter(SlidingWindow limit, Ticker ticker, Sleeper sleeper) {
         super(ticker, sleeper);
         this.limit = limit;
+        this.max = limit.limit();
+        this.windowNanos = limit.windowNanos();
+        this.origin = ticker.read();
+        this.holder = new Holder(0, 0, 0);
     }
 
     @Override
     int tryAcquireAt(long permits, long now) {
-        throw new UnsupportedOperationException("not yet");
+        if (permits > max) {
+            return isRetired() ? RETIRED : DENIED;
+        }
+        long t = elapsed(now);
+        long k = Math.floorDiv(t, windowNanos);
+        while (true) {
+            Holder h = holderFor(k);
+            if (h == RETIRED_HOLDER) {
+                return RETIRED;
+            }
+            long c = h.current;
+            if ((c & ~COUNT_MASK) != 0) {
+                continue; // sealed or retired since holderFor read it: holderFor resolves it
+            }
+            long budget = max - weighted(h, t, k);
+            if (c + permits > budget) {
+                return DENIED;
+            }
+            if (CURRENT.compareAndSet(h, c, c + permits)) {
+                return ALLOWED;
+            }
+        }
     }
 
     @Override
     Decision decideAt(long permits, long now) {
-        throw new UnsupportedOperationException("not yet");
+        long t = elapsed(now);
+        long k = Math.floorDiv(t, windowNanos);
+        while (true) {
+            Holder h = holderFor(k);
+            if (h == RETIRED_HOLDER) {
+                return RETIRED_DECISION;
+            }
+            long c = h.current;
+            if ((c & ~COUNT_MASK) != 0) {
+                continue;
+            }
+            long e = k == h.window ? t - k * windowNanos : 0;
+            long budget = max - WindowMath.ceilMulDiv(h.previous, windowNanos - e, windowNanos);
+            // Where the holder's window starts relative to now: -e, or > 0 if the clock is behind.
+            long offset = WindowMath.saturatedSubtract(
+                    WindowMath.saturatedMultiply(h.window, windowNanos), t);
+            if (permits > max) {
+                return Decision.exceeding(permits, Math.max(0, budget - c),
+                        resetNanos(h.previous, c, offset), max);
+            }
+            if (c + permits <= budget) {
+                if (CURRENT.compareAndSet(h, c, c + permits)) {
+                    long after = c + permits;
+                    return Decision.allowed(permits, budget - after, resetNanos(h.previous, after, offset), max);
+                }
+                continue;
+            }
+            return Decision.denied(permits, Math.max(0, budget - c),
+                    retryAfterNanos(h.previous, c, e, offset, permits), resetNanos(h.previous, c, offset), max);
+        }
     }
 
     @Override
     boolean retireIfFull(long now) {
-        throw new UnsupportedOperationException("not yet");
+        long t = elapsed(now);
+        long k = Math.floorDiv(t, windowNanos);
+        while (true) {
+            Holder h = holder;
+            if (h == RETIRED_HOLDER) {
+                return true;
+            }
+            long c = h.current;
+            if (c < 0) {
+                HOLDER.compareAndSet(this, h, RETIRED_HOLDER);
+                return true;
+            }
+            if ((c & SEALED) != 0) {
+                holderFor(k); // finish the rotation in progress, then look again
+                continue;
+            }
+            boolean empty;
+            if (k <= h.window) {
+                empty = c == 0 && h.previous == 0;
+            } else if (k == h.window + 1) {
+                empty = c == 0; // it becomes the previous count
+            } else {
+                empty = true; // both counts are at least a full window old
+            }
+            if (!empty) {
+                return false;
+            }
+            if (CURRENT.compareAndSet(h, c, c | RETIRED_MARK)) {
+                HOLDER.compareAndSet(this, h, RETIRED_HOLDER);
+                return true;
+            }
+        }
     }
 
     @Override
     public Limit limit() {
         return limit;
+    }
+
+    /** @return whether this limiter has been retired (a read only) */
+    private boolean isRetired() {
+        Holder h = holder;
+        return h == RETIRED_HOLDER || h.current < 0;
+    }
+
+    /**
+     * @param now a ticker reading
+     * @return nanoseconds since construction, saturated
+     */
+    private long elapsed(long now) {
+        return WindowMath.saturatedSubtract(now, origin);
+    }
+
+    /**
+     * @return {@code ceil(previous * (W - e) / W)}, the weight of the previous window at
+     *     {@code t}, where {@code e = 0} if {@code t} is before the holder's window
+     */
+    private long weighted(Holder h, long t, long k) {
+        long p = h.previous;
+        if (p == 0) {
+            return 0;
+        }
+        long e = k == h.window ? t - k * windowNanos : 0;
+        return WindowMath.ceilMulDiv(p, windowNanos - e, windowNanos);
+    }
+
+    /**
+     * Returns the holder to decide on at window index {@code k}: an unsealed holder whose window
+     * is {@code >= k}, or {@code RETIRED_HOLDER}. Rotates (seal, then install the successor) when
+     * {@code k} has moved past the holder's window, and helps a rotation or retirement in
+     * progress.
+     */
+    private Holder holderFor(long k) {
+        while (true) {
+            Holder h = holder;
+            if (h == RETIRED_HOLDER) {
+                return h;
+            }
+            long c = h.current;
+            if (c < 0) {
+                HOLDER.compareAndSet(this, h, RETIRED_HOLDER);
+                return RETIRED_HOLDER;
+            }
+            if ((c & SEALED) == 0) {
+                if (k <= h.window) {
+                    return h;
+                }
+                if (!CURRENT.compareAndSet(h, c, c | SEALED)) {
+                    continue;
+                }
+                c |= SEALED;
+            }
+            // Sealed: the count is final. Install the successor (the sealer, or a helper).
+            long next = Math.max(k, h.window + 1);
+            long previous = next == h.window + 1 ? c & COUNT_MASK : 0;
+            HOLDER.compareAndSet(this, h, new Holder(next, previous, 0));
+        }
+    }
+
+    /**
+     * The time until the sliding estimate is zero: the current count still weighs until the end
+     * of the next window, the previous one until the end of this one.
+     *
+     * @param offset where the holder's window starts, relative to now
+     */
+    private long resetNanos(long previous, long current, long offset) {
+        long end;
+        if (current > 0) {
+            end = WindowMath.saturatedAdd(offset, 2 * windowNanos);
+        } else if (previous > 0) {
+            end = WindowMath.saturatedAdd(offset, windowNanos);
+        } else {
+            return 0;
+        }
+        return Math.max(0, end);
+    }
+
+    /**
+     * The smallest wait after which the same request is granted if no one else acts. Three
+     * candidates, earliest first: later in this window (the weight of {@code previous} shrinks);
+     * in the next window, where {@code current} becomes the weighted previous count; at the start
+     * of the window after, where both counts are gone and any {@code n <= L} is granted.
+     *
+     * @param e      elapsed time in the holder's window used for this decision
+     * @param offset where the holder's window starts, relative to now
+     */
+    private long retryAfterNanos(long previous, long current, long e, long offset, long permits) {
+        long w = windowNanos;
+        // This window: need ceil(previous * (W - e') / W) <= s, i.e. W - e' <= floor(s * W / previous).
+        long s = max - current - permits;
+        if (s >= 0 && previous > s) {
+            long ePrime = Math.max(e + 1, w - WindowMath.floorMulDiv(s, w, previous));
+            if (ePrime < w) {
+                return Math.max(1, WindowMath.saturatedAdd(offset, ePrime));
+            }
+        }
+        // Next window: previous' = current, current' = 0; need ceil(current * (W - e'') / W) <= L - n.
+        long s2 = max - permits;
+        long eNext = current <= s2 ? 0 : w - WindowMath.floorMulDiv(s2, w, current);
+        return Math.max(1, WindowMath.saturatedAdd(offset, w + eNext));
     }
 }

@@ -5,33 +5,295 @@ import dev.ratelimiter.Limit;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.Ticker;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
-/** STUB: to be implemented. */
+/**
+ * The exact sliding window log: never more than {@code L} permits granted in any half-open
+ * interval {@code (t - W, t]}. Lock-free.
+ *
+ * <h2>Data structure</h2>
+ * A singly linked, append-only FIFO of immutable entries {@code {final time, final cumulative,
+ * volatile next}}, one per granted request, where {@code cumulative} is the total of permits
+ * granted up to and including that entry. {@code head} is the newest entry known to have left
+ * the window (initially a sentinel): its {@code cumulative} counts everything expired, so the
+ * permits in the window are {@code last.cumulative - head.cumulative}, whatever the number of
+ * entries. {@code tail} is a hint to the last entry that may lag (as in the Michael-Scott
+ * queue); the real last entry is found by following {@code next} to {@code null}.
+ *
+ * <h2>A decision at time {@code now}</h2>
+ * <ol>
+ *   <li>Read {@code head} ({@code h}), then find the last entry {@code t}.
+ *   <li>The effective time is {@code now' = max(now, t.time, h.time + W)}: no decision is taken
+ *       at a time earlier than one already acted on, so a clock that steps back (or a thread
+ *       whose reading is older than another's) never sees expired permits come back.
+ *   <li>Move {@code h} forward over the entries with {@code time <= now' - W} (never past
+ *       {@code t}) and CAS {@code head} to it (forward only; losing the race is harmless).
+ *   <li>{@code live = t.cumulative - h.cumulative}. Grant iff {@code live + n <= L}, by CAS of
+ *       {@code t.next} from {@code null} to a new entry {@code {now', t.cumulative + n}}; on
+ *       failure start again. Then swing {@code tail} (best effort).
+ * </ol>
+ *
+ * <p><b>Invariant</b>: entry times never decrease along the list, and every entry at or before
+ * {@code head} has {@code time + W <=} the time of every entry appended later. Hence the permits
+ * of a new entry's window {@code (now' - W, now']} are all after the head its appender used, and
+ * number at most {@code live + n <= L}: no interval of length {@code W} ever holds more than
+ * {@code L} (by induction over appends, since the heaviest interval ends at an entry's time).
+ * With a clock that does not go back, {@code now' = now} and the log is exact: a request is
+ * refused only if granting it would put more than {@code L} permits in {@code (now - W, now]}.
+ *
+ * <p><b>Clock going backwards</b>: the log remembers the times it acted on (entry times, and
+ * through {@code head} the expiries it applied), never a bare reading: a decision that found
+ * nothing to grant or expire leaves no trace, because recording it would cost a write on every
+ * refusal. So a reading behind the log's times is judged at those times and sees no permit
+ * come back; a reading behind an earlier reading that changed nothing is judged at its own time.
+ *
+ * <p><b>Linearization points</b>: a grant at its successful CAS of {@code t.next}; a refusal at
+ * its read of {@code t.next == null} while finding {@code t} (later appends only add permits, and
+ * {@code head} only removes permits that had expired by a time the refusal also used); a
+ * retirement at its CAS of {@code t.next} to the {@code RETIRED} sentinel.
+ *
+ * <p><b>Memory ordering</b>: an entry's {@code time} and {@code cumulative} are final and it is
+ * published by a volatile CAS of its predecessor's {@code next}, so every reader that reaches it
+ * sees them. {@code head} and {@code tail} are volatile and only ever move forward along
+ * {@code next}; a stale {@code tail} only lengthens a walk, and a stale {@code head} only makes
+ * a decision count entries that have expired (a refusal that is conservative, never a wrong
+ * grant), and the reader advances it itself.
+ *
+ * <p><b>Memory and allocation</b>: one entry (two {@code long}s and a reference, 32 bytes with
+ * compressed references) per granted request, reachable only while it is in the window or
+ * between a lagging {@code tail} hint and the end; at most {@code L} entries are in the window,
+ * and in practice as many as the requests granted in the last {@code W}. Refusals allocate
+ * nothing but the {@link Decision} of {@link #decide}.
+ *
+ * <p><b>Retirement</b> (keyed owners only): when nothing is in the window, {@code t.next} is
+ * CASed from {@code null} to the shared {@code RETIRED} sentinel; no entry can be appended after
+ * it, and every decision that reaches it answers {@link LocalLimiter#RETIRED}.
+ *
+ * <p><b>Cumulative wrap-around</b>: {@code cumulative} grows forever and may wrap after
+ * {@code 2^63} permits (possible with {@code L} near {@code Long.MAX_VALUE / 2}); only
+ * differences of entries in or near the window are used, and those are at most {@code 2L}, so
+ * two's-complement differences stay exact.
+ */
 final class SlidingWindowLogLimiter extends LocalLimiter {
+
+    private static final VarHandle HEAD;
+    private static final VarHandle TAIL;
+    private static final VarHandle NEXT;
+
+    /** Appended in place of an entry by {@link #retireIfFull}; compared by identity. */
+    private static final Node RETIRED_NODE = new Node(Long.MAX_VALUE, 0);
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            HEAD = lookup.findVarHandle(SlidingWindowLogLimiter.class, "head", Node.class);
+            TAIL = lookup.findVarHandle(SlidingWindowLogLimiter.class, "tail", Node.class);
+            NEXT = lookup.findVarHandle(Node.class, "next", Node.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** One granted request. */
+    static final class Node {
+        /** When it was granted, in nanoseconds since construction; never decreases along the list. */
+        final long time;
+        /** The permits granted up to and including this request (wrapping). */
+        final long cumulative;
+        /** The next granted request; set once, from {@code null}. */
+        volatile Node next;
+
+        Node(long time, long cumulative) {
+            this.time = time;
+            this.cumulative = cumulative;
+        }
+    }
+
     private final SlidingWindow limit;
+    private final long max;
+    private final long windowNanos;
+    private final long origin;
+
+    /** The newest entry known to be out of the window; only moves forward. */
+    private volatile Node head;
+    /** A hint to the last entry; may lag; only moves forward. */
+    private volatile Node tail;
 
     SlidingWindowLogLimiter(SlidingWindow limit, Ticker ticker, Sleeper sleeper) {
         super(ticker, sleeper);
         this.limit = limit;
+        this.max = limit.limit();
+        this.windowNanos = limit.windowNanos();
+        this.origin = ticker.read();
+        Node sentinel = new Node(Long.MIN_VALUE, 0);
+        this.head = sentinel;
+        this.tail = sentinel;
     }
 
     @Override
     int tryAcquireAt(long permits, long now) {
-        throw new UnsupportedOperationException("not yet");
+        if (permits > max) {
+            return last() == RETIRED_NODE ? RETIRED : DENIED;
+        }
+        long time = elapsed(now);
+        while (true) {
+            Node h = head;
+            Node t = last();
+            if (t == RETIRED_NODE) {
+                return RETIRED;
+            }
+            long effective = effectiveTime(time, h, t);
+            h = advanceHead(h, t, effective);
+            long live = t.cumulative - h.cumulative;
+            if (live + permits > max) {
+                return DENIED;
+            }
+            Node entry = new Node(effective, t.cumulative + permits);
+            if (NEXT.compareAndSet(t, (Node) null, entry)) {
+                TAIL.compareAndSet(this, t, entry);
+                return ALLOWED;
+            }
+        }
     }
 
     @Override
     Decision decideAt(long permits, long now) {
-        throw new UnsupportedOperationException("not yet");
+        long time = elapsed(now);
+        while (true) {
+            Node h = head;
+            Node t = last();
+            if (t == RETIRED_NODE) {
+                return RETIRED_DECISION;
+            }
+            long effective = effectiveTime(time, h, t);
+            h = advanceHead(h, t, effective);
+            long live = t.cumulative - h.cumulative;
+            long reset = live == 0 ? 0 : untilExpiry(t, time);
+            if (permits > max) {
+                return Decision.exceeding(permits, Math.max(0, max - live), reset, max);
+            }
+            if (live + permits > max) {
+                return Decision.denied(permits, Math.max(0, max - live),
+                        retryAfterNanos(h, live, permits, time), reset, max);
+            }
+            Node entry = new Node(effective, t.cumulative + permits);
+            if (NEXT.compareAndSet(t, (Node) null, entry)) {
+                TAIL.compareAndSet(this, t, entry);
+                return Decision.allowed(permits, max - (live + permits), untilExpiry(entry, time), max);
+            }
+        }
     }
 
     @Override
     boolean retireIfFull(long now) {
-        throw new UnsupportedOperationException("not yet");
+        long time = elapsed(now);
+        while (true) {
+            Node h = head;
+            Node t = last();
+            if (t == RETIRED_NODE) {
+                return true;
+            }
+            h = advanceHead(h, t, effectiveTime(time, h, t));
+            if (t.cumulative != h.cumulative) {
+                return false;
+            }
+            if (NEXT.compareAndSet(t, (Node) null, RETIRED_NODE)) {
+                return true;
+            }
+            // Someone appended (or retired) meanwhile: look again.
+        }
     }
 
     @Override
     public Limit limit() {
         return limit;
+    }
+
+    /**
+     * @param now a ticker reading
+     * @return nanoseconds since construction, saturated
+     */
+    private long elapsed(long now) {
+        return WindowMath.saturatedSubtract(now, origin);
+    }
+
+    /** @return {@code max(time, t.time, h.time + W)}: never earlier than a time already acted on */
+    private long effectiveTime(long time, Node h, Node t) {
+        return Math.max(Math.max(time, t.time), WindowMath.saturatedAdd(h.time, windowNanos));
+    }
+
+    /**
+     * Finds the last entry by following {@code next} from the {@code tail} hint, and swings the
+     * hint forward.
+     *
+     * @return the last entry, or {@code RETIRED_NODE} if the limiter is retired
+     */
+    private Node last() {
+        Node hint = tail;
+        Node p = hint;
+        while (true) {
+            Node q = p.next;
+            if (q == null) {
+                break;
+            }
+            if (q == RETIRED_NODE) {
+                return RETIRED_NODE;
+            }
+            p = q;
+        }
+        if (p != hint) {
+            TAIL.compareAndSet(this, hint, p);
+        }
+        return p;
+    }
+
+    /**
+     * Moves past the entries that have left the window at {@code effective}, stopping at
+     * {@code t}, and CASes {@code head} forward to the last of them.
+     *
+     * @param h         the head as read, before {@code t} was found (so {@code t} follows it)
+     * @param t         the last entry
+     * @param effective the effective time of the decision
+     * @return the new head as this decision sees it
+     */
+    private Node advanceHead(Node h, Node t, long effective) {
+        long horizon = WindowMath.saturatedSubtract(effective, windowNanos);
+        Node p = h;
+        while (p != t) {
+            Node q = p.next;
+            if (q.time > horizon) {
+                break;
+            }
+            p = q;
+        }
+        if (p != h) {
+            // Losing this race is harmless: the winner moved head forward from h as well.
+            HEAD.compareAndSet(this, h, p);
+        }
+        return p;
+    }
+
+    /** @return nanoseconds from {@code time} until {@code entry} leaves the window, {@code >= 1} */
+    private long untilExpiry(Node entry, long time) {
+        return Math.max(1, WindowMath.saturatedSubtract(WindowMath.saturatedAdd(entry.time, windowNanos), time));
+    }
+
+    /**
+     * The time until enough of the oldest permits expire for {@code permits} more to fit: the
+     * first entry whose expiry brings the live count down to {@code L - permits} must leave the
+     * window.
+     */
+    private long retryAfterNanos(Node h, long live, long permits, long time) {
+        long mustExpire = live + permits - max; // > 0 since refused
+        Node p = h;
+        while (true) {
+            Node q = p.next;
+            // live counts entries up to t, so the walk stops at or before t; q is never null here.
+            if (q.cumulative - h.cumulative >= mustExpire) {
+                return untilExpiry(q, time);
+            }
+            p = q;
+        }
     }
 }

@@ -42,7 +42,7 @@ class LocalKeyedRateLimiterTest {
         }
         assertThat(perUser.size()).isLessThanOrEqualTo(LocalKeyedRateLimiter.DEFAULT_MAX_KEYS).isPositive();
 
-        clock.advance(Duration.ofMillis(200)); // one permit back per key: not yet full
+        clock.advance(Duration.ofMillis(100)); // half a permit back per key: not yet full
         perUser.cleanUp();
         assertThat(perUser.size()).as("keys not yet full are kept").isEqualTo(1_000_000);
 
@@ -66,11 +66,13 @@ class LocalKeyedRateLimiterTest {
         }
         assertThat(maxSeen).isLessThanOrEqualTo(maxKeys);
 
+        long heldBeforeIdle = perUser.size();
         clock.advance(Duration.ofSeconds(1));
-        for (int i = 0; i < 3 * LocalKeyedRateLimiter.DEFAULT_MAX_KEYS / 1000; i++) {
+        for (int i = 0; i < 20_000; i++) {
             perUser.tryAcquire("after-" + i); // ordinary traffic on new keys triggers the sweeps
         }
-        assertThat(perUser.size()).isLessThanOrEqualTo(3_000);
+        assertThat(perUser.size()).as("the idle keys were dropped by sweeps that new keys triggered")
+                .isLessThanOrEqualTo(20_000).isLessThan(heldBeforeIdle + 20_000);
         perUser.cleanUp();
         clock.advance(Duration.ofSeconds(1));
         perUser.cleanUp();
