@@ -98,8 +98,11 @@ class ReadmeExamplesTest {
         assertThat(handled).containsExactly(request);
         assertThat(batch).isTrue();
         assertThat(TokenBucket.builder().capacity(100).refill(10, Duration.ofSeconds(1)).build())
-                .isEqualTo(TokenBucket.of(100, 10, Duration.ofSeconds(1)))
-                .isEqualTo(TokenBucket.ofRate(100, 10.0));
+                .isEqualTo(TokenBucket.of(100, 10, Duration.ofSeconds(1)));
+        // The same capacity and rate, kept as one permit per 100 ms.
+        TokenBucket perSecond = TokenBucket.ofRate(100, 10.0);
+        assertThat(perSecond.capacity()).isEqualTo(100);
+        assertThat(perSecond.refillPermits() * 1_000_000_000L / perSecond.refillPeriodNanos()).isEqualTo(10);
     }
 
     @Test
