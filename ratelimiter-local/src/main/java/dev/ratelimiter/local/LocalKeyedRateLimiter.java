@@ -275,25 +275,13 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
     /** The time an empty limiter of {@code limit} needs to become full, saturated. */
     static long fillNanos(Limit limit) {
         if (limit instanceof TokenBucket tb) {
-            return ceilMulDiv(tb.capacity(), tb.refillPeriodNanos(), tb.refillPermits());
+            return Math128.ceilMulDiv(tb.capacity(), tb.refillPeriodNanos(), tb.refillPermits());
         }
         if (limit instanceof LeakyBucket lb) {
-            return ceilMulDiv(lb.capacity(), lb.periodNanos(), lb.permits());
+            return Math128.ceilMulDiv(lb.capacity(), lb.periodNanos(), lb.permits());
         }
         SlidingWindow sw = (SlidingWindow) limit;
         return sw.mode() == SlidingWindow.Mode.LOG ? sw.windowNanos() : 2 * sw.windowNanos();
-    }
-
-    /** {@code ceil(a * b / c)} for non-negative values, saturated to {@code Long.MAX_VALUE}. */
-    static long ceilMulDiv(long a, long b, long c) {
-        long hi = Math.multiplyHigh(a, b);
-        long lo = a * b;
-        if (hi != 0 || lo < 0) {
-            // The product needs more than 63 bits; use the quotient bound directly.
-            double approx = (double) a * (double) b / (double) c;
-            return approx >= Long.MAX_VALUE ? Long.MAX_VALUE : Math.max((long) Math.ceil(approx), 1);
-        }
-        return lo / c + (lo % c == 0 ? 0 : 1);
     }
 
     @Override

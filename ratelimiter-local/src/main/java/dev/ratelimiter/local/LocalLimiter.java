@@ -111,6 +111,9 @@ abstract class LocalLimiter implements RateLimiter {
             if (d.isAllowed()) {
                 return ALLOWED;
             }
+            if (d.exceedsLimit()) {
+                return DENIED; // never grantable: do not wait, whatever the timeout
+            }
             long waited = Math.max(0, now - start);
             long left = timeoutNanos - waited;
             if (d.retryAfterNanos() > left) {

@@ -2,7 +2,7 @@ package dev.ratelimiter.local;
 
 /**
  * Exact 128-bit products and saturating arithmetic on non-negative {@code long}s, without
- * allocation.
+ * allocation, shared by the limiters.
  *
  * <p>The GCRA limiters compare quantities such as {@code debtNanos * permits} with
  * {@code capacity * periodNanos}: with counts up to {@code Long.MAX_VALUE / 2} and periods up to
@@ -15,6 +15,12 @@ final class Math128 {
 
     private static final long MASK32 = 0xFFFF_FFFFL;
     private static final long BASE32 = 1L << 32;
+
+    /**
+     * The largest divisor {@link #ceilMulDivSmallDivisor} accepts: below 2^53 every operand
+     * converts to a {@code double} exactly, which bounds the error of its estimate (see there).
+     */
+    static final long MAX_SMALL_DIVISOR = 1L << 53;
 
     private Math128() {
     }
@@ -84,6 +90,52 @@ final class Math128 {
         // The remainder is below d, so the low 64 bits of a*b - q*d are the whole remainder.
         long remainder = lo - q * d;
         return remainder == 0 || q == Long.MAX_VALUE ? q : q + 1;
+    }
+
+    /**
+     * Returns {@code ceil(a * x / w)} exactly in constant time when {@code x <= w < 2^53}: the
+     * sliding window counter's weighting of the previous window, on its hot path.
+     *
+     * <p>Why it is exact: write {@code a = q * w + b} with {@code 0 <= b < w}; then
+     * {@code a * x / w = q * x + b * x / w}, where {@code q * x <= a} fits and {@code b * x / w < x}.
+     * The small quotient is estimated in {@code double}: {@code b}, {@code x} and {@code w} are
+     * below 2^53 so they convert exactly, the product and the quotient each round by at most
+     * 2^-53 relative, so the estimate is within 2 of the true value (which is below 2^53). The
+     * remainder {@code b * x - estimate * w} is then computed in wrapping {@code long}
+     * arithmetic: its true value is within a few {@code w} of zero, far inside the {@code long}
+     * range, so wrapping gives it exactly, and at most a few steps of {@code +-1} correct the
+     * estimate. No 128-bit product, no division loop, no allocation.
+     *
+     * @param a a value, {@code >= 0}
+     * @param x a value, {@code 0 <= x <= w}
+     * @param w the divisor, {@code 0 < w < 2^53}
+     * @return {@code ceil(a * x / w)}, which is at most {@code a}
+     */
+    static long ceilMulDivSmallDivisor(long a, long x, long w) {
+        long q = a / w;
+        long b = a - q * w;
+        long est = (long) ((double) b * (double) x / (double) w);
+        long r = b * x - est * w;
+        while (r < 0) {
+            est--;
+            r += w;
+        }
+        while (r >= w) {
+            est++;
+            r -= w;
+        }
+        return q * x + est + (r != 0 ? 1 : 0);
+    }
+
+    /**
+     * @param a a value {@code >= 0}
+     * @param b a value {@code >= 0}
+     * @return {@code a * b}, clamped to {@code Long.MAX_VALUE}
+     */
+    static long saturatedMultiply(long a, long b) {
+        long hi = Math.multiplyHigh(a, b);
+        long lo = a * b;
+        return hi != 0 || lo < 0 ? Long.MAX_VALUE : lo;
     }
 
     /**

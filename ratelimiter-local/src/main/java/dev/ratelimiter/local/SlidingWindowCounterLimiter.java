@@ -22,7 +22,7 @@ import java.lang.invoke.VarHandle;
  *   previous * (W - e) + (current + n) * W  <=  L * W
  * </pre>
  * evaluated exactly in integers: equivalently {@code current + n <= L - ceil(previous * (W - e) / W)},
- * and {@link WindowMath#ceilMulDiv} computes that ceiling exactly although the product needs
+ * and {@link Math128#ceilMulDiv} computes that ceiling exactly although the product needs
  * up to 114 bits. There is no rounding in the decision.
  *
  * <h2>Worst-case error</h2>
@@ -169,10 +169,10 @@ final class SlidingWindowCounterLimiter extends LocalLimiter {
                 continue;
             }
             long e = k == h.window ? t - k * windowNanos : 0;
-            long budget = max - WindowMath.ceilMulDiv(h.previous, windowNanos - e, windowNanos);
+            long budget = max - Math128.ceilMulDivSmallDivisor(h.previous, windowNanos - e, windowNanos);
             // Where the holder's window starts relative to now: -e, or > 0 if the clock is behind.
-            long offset = WindowMath.saturatedSubtract(
-                    WindowMath.saturatedMultiply(h.window, windowNanos), t);
+            long offset = Math128.saturatedSubtract(
+                    Math128.saturatedMultiply(h.window, windowNanos), t);
             if (permits > max) {
                 return Decision.exceeding(permits, Math.max(0, budget - c),
                         resetNanos(h.previous, c, offset), max);
@@ -241,7 +241,7 @@ final class SlidingWindowCounterLimiter extends LocalLimiter {
      * @return nanoseconds since construction, saturated
      */
     private long elapsed(long now) {
-        return WindowMath.saturatedSubtract(now, origin);
+        return Math128.saturatedSubtract(now, origin);
     }
 
     /**
@@ -254,7 +254,7 @@ final class SlidingWindowCounterLimiter extends LocalLimiter {
             return 0;
         }
         long e = k == h.window ? t - k * windowNanos : 0;
-        return WindowMath.ceilMulDiv(p, windowNanos - e, windowNanos);
+        return Math128.ceilMulDivSmallDivisor(p, windowNanos - e, windowNanos);
     }
 
     /**
@@ -299,9 +299,9 @@ final class SlidingWindowCounterLimiter extends LocalLimiter {
     private long resetNanos(long previous, long current, long offset) {
         long end;
         if (current > 0) {
-            end = WindowMath.saturatedAdd(offset, 2 * windowNanos);
+            end = Math128.saturatedAdd(offset, 2 * windowNanos);
         } else if (previous > 0) {
-            end = WindowMath.saturatedAdd(offset, windowNanos);
+            end = Math128.saturatedAdd(offset, windowNanos);
         } else {
             return 0;
         }
@@ -322,14 +322,14 @@ final class SlidingWindowCounterLimiter extends LocalLimiter {
         // This window: need ceil(previous * (W - e') / W) <= s, i.e. W - e' <= floor(s * W / previous).
         long s = max - current - permits;
         if (s >= 0 && previous > s) {
-            long ePrime = Math.max(e + 1, w - WindowMath.floorMulDiv(s, w, previous));
+            long ePrime = Math.max(e + 1, w - Math128.floorMulDiv(s, w, previous));
             if (ePrime < w) {
-                return Math.max(1, WindowMath.saturatedAdd(offset, ePrime));
+                return Math.max(1, Math128.saturatedAdd(offset, ePrime));
             }
         }
         // Next window: previous' = current, current' = 0; need ceil(current * (W - e'') / W) <= L - n.
         long s2 = max - permits;
-        long eNext = current <= s2 ? 0 : w - WindowMath.floorMulDiv(s2, w, current);
-        return Math.max(1, WindowMath.saturatedAdd(offset, w + eNext));
+        long eNext = current <= s2 ? 0 : w - Math128.floorMulDiv(s2, w, current);
+        return Math.max(1, Math128.saturatedAdd(offset, w + eNext));
     }
 }

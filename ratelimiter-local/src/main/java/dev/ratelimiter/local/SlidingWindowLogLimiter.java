@@ -215,12 +215,12 @@ final class SlidingWindowLogLimiter extends LocalLimiter {
      * @return nanoseconds since construction, saturated
      */
     private long elapsed(long now) {
-        return WindowMath.saturatedSubtract(now, origin);
+        return Math128.saturatedSubtract(now, origin);
     }
 
     /** @return {@code max(time, t.time, h.time + W)}: never earlier than a time already acted on */
     private long effectiveTime(long time, Node h, Node t) {
-        return Math.max(Math.max(time, t.time), WindowMath.saturatedAdd(h.time, windowNanos));
+        return Math.max(Math.max(time, t.time), Math128.saturatedAdd(h.time, windowNanos));
     }
 
     /**
@@ -258,7 +258,7 @@ final class SlidingWindowLogLimiter extends LocalLimiter {
      * @return the new head as this decision sees it
      */
     private Node advanceHead(Node h, Node t, long effective) {
-        long horizon = WindowMath.saturatedSubtract(effective, windowNanos);
+        long horizon = Math128.saturatedSubtract(effective, windowNanos);
         Node p = h;
         while (p != t) {
             Node q = p.next;
@@ -276,7 +276,7 @@ final class SlidingWindowLogLimiter extends LocalLimiter {
 
     /** @return nanoseconds from {@code time} until {@code entry} leaves the window, {@code >= 1} */
     private long untilExpiry(Node entry, long time) {
-        return Math.max(1, WindowMath.saturatedSubtract(WindowMath.saturatedAdd(entry.time, windowNanos), time));
+        return Math.max(1, Math128.saturatedSubtract(Math128.saturatedAdd(entry.time, windowNanos), time));
     }
 
     /**

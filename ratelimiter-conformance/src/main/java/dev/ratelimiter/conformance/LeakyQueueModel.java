@@ -1,0 +1,95 @@
+package dev.ratelimiter.conformance;
+
+import static dev.ratelimiter.conformance.ReferenceModel.ceilDiv;
+import static dev.ratelimiter.conformance.ReferenceModel.saturated;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.LeakyBucket;
+import java.math.BigInteger;
+
+/**
+ * The reference leaky bucket queue (R permits per P ns, queue capacity Q), in exact arithmetic.
+ *
+ * <p>State: F, the time at which the queue is empty again (starts at 0);
+ * {@code debt = max(0, F - now)}; {@code cost(n) = ceil(n*P/R)}.
+ * <ul>
+ *   <li>A non-blocking request for n permits is granted iff {@code n <= Q} and {@code debt == 0};
+ *       then {@code F = max(F, now) + cost(n)}, so immediate grants leave at least cost(n) apart.
+ *   <li>{@code remaining = Q} when the debt after the decision is 0, else 0;
+ *       {@code retryAfter = debt} when denied; {@code reset = debtAfter};
+ *       {@code n > Q} is refused as exceeding the limit.
+ *   <li>A blocking request reserves a slot: refused at once when {@code n > Q}, when the permits
+ *       then waiting, itself included, would not fit ({@code debt*R + n*P > Q*P}) or when its
+ *       wait ({@code debt}) exceeds the timeout; otherwise {@code F = max(F, now) + cost(n)} and
+ *       the caller leaves after {@code debt}.
+ * </ul>
+ */
+public final class LeakyQueueModel implements ReferenceModel {
+
+    private final BigInteger rate;
+    private final BigInteger period;
+    private final BigInteger queue;
+    private final long limit;
+    private BigInteger full = BigInteger.ZERO;
+
+    /**
+     * @param limit a leaky bucket queue
+     */
+    public LeakyQueueModel(LeakyBucket limit) {
+        this.rate = BigInteger.valueOf(limit.permits());
+        this.period = BigInteger.valueOf(limit.periodNanos());
+        this.queue = BigInteger.valueOf(limit.capacity());
+        this.limit = limit.capacity();
+    }
+
+    private BigInteger debt(BigInteger now) {
+        return full.subtract(now).max(BigInteger.ZERO);
+    }
+
+    private long remaining(BigInteger debt) {
+        return debt.signum() == 0 ? limit : 0;
+    }
+
+    private void take(BigInteger n, BigInteger now) {
+        full = full.max(now).add(ceilDiv(n.multiply(period), rate));
+    }
+
+    @Override
+    public Decision decide(long permits, long nowNanos) {
+        BigInteger now = BigInteger.valueOf(nowNanos);
+        BigInteger debt = debt(now);
+        if (permits > limit) {
+            return Decision.exceeding(permits, remaining(debt), saturated(debt), limit);
+        }
+        if (debt.signum() == 0) {
+            take(BigInteger.valueOf(permits), now);
+            BigInteger after = debt(now);
+            return Decision.allowed(permits, remaining(after), saturated(after), limit);
+        }
+        return Decision.denied(permits, remaining(debt), saturated(debt), saturated(debt), limit);
+    }
+
+    @Override
+    public long acquire(long permits, long nowNanos, long timeoutNanos) {
+        BigInteger now = BigInteger.valueOf(nowNanos);
+        BigInteger n = BigInteger.valueOf(permits);
+        BigInteger debt = debt(now);
+        if (permits > limit
+                || debt.multiply(rate).add(n.multiply(period)).compareTo(queue.multiply(period)) > 0
+                || debt.compareTo(BigInteger.valueOf(Math.max(0, timeoutNanos))) > 0) {
+            return -1;
+        }
+        take(n, now);
+        return debt.longValueExact();
+    }
+
+    @Override
+    public long maxPermits() {
+        return limit;
+    }
+
+    @Override
+    public String toString() {
+        return "LeakyQueueModel{R=" + rate + ", P=" + period + ", Q=" + queue + ", F=" + full + '}';
+    }
+}

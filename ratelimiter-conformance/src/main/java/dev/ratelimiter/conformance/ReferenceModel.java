@@ -1,0 +1,84 @@
+package dev.ratelimiter.conformance;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.LeakyBucket;
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.SlidingWindow;
+import dev.ratelimiter.TokenBucket;
+import java.math.BigInteger;
+
+/**
+ * A slow, obviously correct model of one limiter, against which the conformance suite compares
+ * every backend decision for decision.
+ *
+ * <p>Time is given relative to the limiter's first clock reading (a limiter measures time from
+ * its construction), so the first decision of a fresh limiter happens at {@code now = 0}. Models
+ * use exact arithmetic ({@link BigInteger}) or plain lists of grants; they are not thread-safe
+ * and are meant for single-threaded scripts only, with a clock that never goes backwards.
+ */
+public interface ReferenceModel {
+
+    /**
+     * Decides on a non-blocking request, updating the model state when it is granted.
+     *
+     * @param permits the permits requested, {@code > 0}
+     * @param now     the time, in ns since the limiter's first reading
+     * @return the decision the limiter must report
+     */
+    Decision decide(long permits, long now);
+
+    /**
+     * Decides on a blocking request made by a single caller, under a clock whose sleeper
+     * advances time: the wait the caller must go through before being granted, or {@code -1}
+     * when it must be refused at once (consuming nothing). A grant updates the model state as
+     * of the moment the request was made (a reservation) or its end (polling), whichever the
+     * algorithm specifies; either way the later decisions agree.
+     *
+     * @param permits      the permits requested, {@code > 0}
+     * @param now          the time of the request, in ns since the limiter's first reading
+     * @param timeoutNanos the longest wait; {@code <= 0} means do not wait
+     * @return the wait in ns ({@code 0} when granted at once), or {@code -1} when refused
+     */
+    long acquire(long permits, long now, long timeoutNanos);
+
+    /**
+     * @return the most permits one request can ever be granted
+     */
+    long maxPermits();
+
+    /**
+     * The model of a limit, as every backend must implement it.
+     *
+     * @param limit the limit
+     * @return a fresh model in the limit's initial (full) state
+     * @throws NullPointerException if {@code limit} is {@code null}
+     */
+    static ReferenceModel of(Limit limit) {
+        if (limit instanceof TokenBucket tb) {
+            return TokenBucketModel.of(tb);
+        }
+        if (limit instanceof LeakyBucket lb) {
+            return lb.mode() == LeakyBucket.Mode.METER ? TokenBucketModel.meter(lb) : new LeakyQueueModel(lb);
+        }
+        SlidingWindow sw = (SlidingWindow) limit;
+        return sw.mode() == SlidingWindow.Mode.LOG ? new SlidingWindowLogModel(sw) : new SlidingWindowCounterModel(sw);
+    }
+
+    /**
+     * @param value a non-negative number
+     * @return it as a {@code long}, saturated at {@link Long#MAX_VALUE}
+     */
+    static long saturated(BigInteger value) {
+        return value.bitLength() < 64 ? value.longValue() : Long.MAX_VALUE;
+    }
+
+    /**
+     * @param a a non-negative number
+     * @param b a positive number
+     * @return {@code ceil(a / b)}
+     */
+    static BigInteger ceilDiv(BigInteger a, BigInteger b) {
+        BigInteger[] qr = a.divideAndRemainder(b);
+        return qr[1].signum() > 0 ? qr[0].add(BigInteger.ONE) : qr[0];
+    }
+}

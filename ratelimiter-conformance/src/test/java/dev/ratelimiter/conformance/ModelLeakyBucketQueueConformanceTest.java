@@ -1,0 +1,15 @@
+package dev.ratelimiter.conformance;
+
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.Ticker;
+
+/** The reference model against its own {@link LeakyBucketQueueConformance} suite. */
+class ModelLeakyBucketQueueConformanceTest extends LeakyBucketQueueConformance {
+
+    @Override
+    protected RateLimiter create(Limit limit, Ticker ticker, Sleeper sleeper) {
+        return new ModelLimiter(limit, ticker, sleeper);
+    }
+}

@@ -1,0 +1,115 @@
+package dev.ratelimiter.conformance;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.Ticker;
+import dev.ratelimiter.internal.Checks;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A {@link RateLimiter} that is its {@link ReferenceModel}, so that the conformance suite can be
+ * run against the models themselves: this checks the suite's hard-coded scenarios and the
+ * self-consistency of the models (retry-after, remaining, reset, bounds). Single-threaded.
+ *
+ * <p>The clock is clamped so it never goes backwards (the models assume a monotonic clock). A
+ * blocking acquire that is interrupted is undone by rebuilding the model from its history
+ * without that acquire.
+ */
+final class ModelLimiter implements RateLimiter {
+
+    private final Limit limit;
+    private final Ticker ticker;
+    private final Sleeper sleeper;
+    private final long origin;
+    private final List<long[]> history = new ArrayList<>(); // {kind, permits, now, timeout[, until]}
+    private ReferenceModel model;
+    private long last;
+
+    ModelLimiter(Limit limit, Ticker ticker, Sleeper sleeper) {
+        this.limit = Objects.requireNonNull(limit, "limit");
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+        this.origin = ticker.read();
+        this.model = ReferenceModel.of(limit);
+    }
+
+    private synchronized long now() {
+        last = Math.max(last, ticker.read() - origin);
+        return last;
+    }
+
+    @Override
+    public boolean tryAcquire(long permits) {
+        return decide(permits).isAllowed();
+    }
+
+    @Override
+    public synchronized Decision decide(long permits) {
+        Checks.requested(permits);
+        long now = now();
+        history.add(new long[] {0, permits, now, 0});
+        return model.decide(permits, now);
+    }
+
+    @Override
+    public boolean tryAcquire(long permits, Duration timeout) throws InterruptedException {
+        Checks.requested(permits);
+        Objects.requireNonNull(timeout, "timeout");
+        long timeoutNanos = timeout.isNegative() ? 0 : saturatedNanos(timeout);
+        long[] op = reserve(permits, timeoutNanos);
+        if (op == null) {
+            return false;
+        }
+        try {
+            while (now() < op[4]) {
+                sleeper.sleepNanos(op[4] - now());
+            }
+        } catch (InterruptedException e) {
+            undo(op);
+            throw e;
+        }
+        return true;
+    }
+
+    /** @return the recorded operation {kind, permits, now, timeout, until}, or null if refused */
+    private synchronized long[] reserve(long permits, long timeoutNanos) {
+        long now = now();
+        long wait = model.acquire(permits, now, timeoutNanos);
+        if (wait < 0) {
+            return null;
+        }
+        long[] op = {1, permits, now, timeoutNanos, now + wait};
+        history.add(op);
+        return op;
+    }
+
+    private synchronized void undo(long[] op) {
+        history.remove(op);
+        model = ReferenceModel.of(limit);
+        for (long[] h : history) {
+            if (h[0] == 0) {
+                model.decide(h[1], h[2]);
+            } else {
+                model.acquire(h[1], h[2], h[3]);
+            }
+        }
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    @Override
+    public Limit limit() {
+        return limit;
+    }
+}

@@ -1,0 +1,15 @@
+package dev.ratelimiter.conformance;
+
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.Ticker;
+
+/** The reference model against its own {@link SlidingWindowLogConformance} suite. */
+class ModelSlidingWindowLogConformanceTest extends SlidingWindowLogConformance {
+
+    @Override
+    protected RateLimiter create(Limit limit, Ticker ticker, Sleeper sleeper) {
+        return new ModelLimiter(limit, ticker, sleeper);
+    }
+}

@@ -1,0 +1,16 @@
+package dev.ratelimiter.local;
+
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.Ticker;
+import dev.ratelimiter.conformance.LeakyBucketMeterConformance;
+
+/** The in-process limiters against the {@link LeakyBucketMeterConformance} suite. */
+class LocalLeakyBucketMeterConformanceTest extends LeakyBucketMeterConformance {
+
+    @Override
+    protected RateLimiter create(Limit limit, Ticker ticker, Sleeper sleeper) {
+        return LocalRateLimiters.create(limit, ticker, sleeper);
+    }
+}
