@@ -1,0 +1,308 @@
+package dev.ratelimiter.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.Decorators;
+import dev.ratelimiter.KeyedRateLimiter;
+import dev.ratelimiter.LeakyBucket;
+import dev.ratelimiter.RateLimitExceededException;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.SlidingWindow;
+import dev.ratelimiter.TokenBucket;
+import dev.ratelimiter.conformance.FakeClock;
+import dev.ratelimiter.local.LocalKeyedRateLimiter;
+import dev.ratelimiter.local.LocalRateLimiters;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every Java example of the top-level README compiles and does what the README says: each one
+ * is copied here verbatim (checked by {@link #everyReadmeExampleIsCopiedHereVerbatim}) and
+ * followed by assertions. The examples on the system clock never wait: each blocking acquire in
+ * them is the first on its limiter.
+ */
+class ReadmeExamplesTest {
+
+    private static final Path README = Path.of("..", "README.md");
+    private static final Path THIS_SOURCE =
+            Path.of("src", "test", "java", "dev", "ratelimiter", "benchmarks", "ReadmeExamplesTest.java");
+
+    // The placeholders the examples use.
+    private final Object request = "GET /";
+    private final Object message = "hello";
+    private final List<Object> handled = new ArrayList<>();
+    private final List<Object> rejected = new ArrayList<>();
+    private final List<Object> sent = new ArrayList<>();
+    private final Service service = new Service();
+    private int status = 200;
+
+    private void handle(Object r) {
+        handled.add(r);
+    }
+
+    private void reject(Object r) {
+        rejected.add(r);
+    }
+
+    private void send(Object m) {
+        sent.add(m);
+    }
+
+    private static final class Service {
+        int calls;
+
+        String fetch() {
+            calls++;
+            return "body";
+        }
+    }
+
+    static long ceilSeconds(long nanos) {
+        return nanos / 1_000_000_000L + (nanos % 1_000_000_000L == 0 ? 0 : 1);
+    }
+
+    @Test
+    void everyReadmeExampleIsCopiedHereVerbatim() throws IOException {
+        List<String> source = stripped(Files.readAllLines(THIS_SOURCE));
+        List<List<String>> examples = javaBlocks(Files.readAllLines(README));
+
+        assertThat(examples).hasSizeGreaterThanOrEqualTo(12);
+        for (List<String> example : examples) {
+            assertThat(containsRun(source, example))
+                    .as("README example not found verbatim in this test:%n%s", String.join("\n", example))
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void tokenBucket() {
+        // Bursts of up to 100, refilled at 10 per second.
+        RateLimiter api = LocalRateLimiters.create(TokenBucket.of(100, 10, Duration.ofSeconds(1)));
+        if (api.tryAcquire()) {
+            handle(request);
+        } else {
+            reject(request);
+        }
+        boolean batch = api.tryAcquire(20);   // all 20 permits or none; a refusal consumes nothing
+
+        assertThat(handled).containsExactly(request);
+        assertThat(batch).isTrue();
+        assertThat(TokenBucket.builder().capacity(100).refill(10, Duration.ofSeconds(1)).build())
+                .isEqualTo(TokenBucket.of(100, 10, Duration.ofSeconds(1)));
+        // The same capacity and rate, kept as one permit per 100 ms.
+        TokenBucket perSecond = TokenBucket.ofRate(100, 10.0);
+        assertThat(perSecond.capacity()).isEqualTo(100);
+        assertThat(perSecond.refillPermits() * 1_000_000_000L / perSecond.refillPeriodNanos()).isEqualTo(10);
+    }
+
+    @Test
+    void leakyMeter() {
+        // 50 per second, bursts of up to 10.
+        RateLimiter meter = LocalRateLimiters.create(LeakyBucket.meter(50, Duration.ofSeconds(1), 10));
+        boolean conforming = meter.tryAcquire();
+
+        assertThat(conforming).isTrue();
+    }
+
+    @Test
+    void leakyQueue() throws InterruptedException {
+        // One admission every 200 ms; at most 20 permits wait at once.
+        RateLimiter paced = LocalRateLimiters.create(LeakyBucket.queue(5, Duration.ofSeconds(1), 20));
+        if (paced.tryAcquire(1, Duration.ofSeconds(2))) {   // waits for its turn, at most 2 s
+            send(message);
+        }
+
+        assertThat(sent).containsExactly(message);
+    }
+
+    @Test
+    void slidingLog() {
+        // Never more than 60 in any minute.
+        RateLimiter exact = LocalRateLimiters.create(SlidingWindow.log(60, Duration.ofMinutes(1)));
+        boolean granted = exact.tryAcquire();
+
+        assertThat(granted).isTrue();
+    }
+
+    @Test
+    void slidingCounter() {
+        // About 60 per minute, constant memory; up to 119 in a minute straddling a window boundary.
+        RateLimiter cheap = LocalRateLimiters.create(SlidingWindow.counter(60, Duration.ofMinutes(1)));
+        boolean admitted = cheap.tryAcquire();
+
+        assertThat(admitted).isTrue();
+    }
+
+    private Map<String, String> headersFor(long permits) {
+        FakeClock clock = new FakeClock();
+        RateLimiter limiter = LocalRateLimiters.create(TokenBucket.of(2, 1, Duration.ofSeconds(1)), clock, clock);
+        assertThat(limiter.tryAcquire(2)).isTrue();
+        Map<String, String> headers = new LinkedHashMap<>();
+        status = 200;
+        Decision d = limiter.decide(permits);
+        headers.put("RateLimit-Limit", Long.toString(d.limit()));
+        headers.put("RateLimit-Remaining", Long.toString(d.remaining()));
+        headers.put("RateLimit-Reset", Long.toString(ceilSeconds(d.resetNanos())));
+        if (d.exceedsLimit()) {
+            status = 413;   // more than the limit can ever grant: retrying will not help
+        } else if (!d.isAllowed()) {
+            headers.put("Retry-After", Long.toString(ceilSeconds(d.retryAfterNanos())));
+            status = 429;   // Too Many Requests
+        }
+        return headers;
+    }
+
+    @Test
+    void refusedDecisionBecomesTooManyRequestsWithRetryAfter() {
+        Map<String, String> headers = headersFor(1);
+
+        assertThat(status).isEqualTo(429);
+        assertThat(headers).containsExactly(Map.entry("RateLimit-Limit", "2"), Map.entry("RateLimit-Remaining", "0"),
+                Map.entry("RateLimit-Reset", "2"), Map.entry("Retry-After", "1"));
+    }
+
+    @Test
+    void requestAboveTheLimitIsNeverRetryable() {
+        Map<String, String> headers = headersFor(3);
+
+        assertThat(status).isEqualTo(413);
+        assertThat(headers).doesNotContainKey("Retry-After");
+    }
+
+    @Test
+    void ceilSecondsRoundsUp() {
+        assertThat(ceilSeconds(0)).isZero();
+        assertThat(ceilSeconds(1)).isEqualTo(1);
+        assertThat(ceilSeconds(1_000_000_000L)).isEqualTo(1);
+        assertThat(ceilSeconds(1_000_000_001L)).isEqualTo(2);
+        assertThat(ceilSeconds(Decision.NEVER)).isEqualTo(Long.MAX_VALUE / 1_000_000_000L + 1);
+    }
+
+    @Test
+    void keyed() {
+        KeyedRateLimiter<String> perUser = LocalRateLimiters.keyed(TokenBucket.of(20, 20, Duration.ofMinutes(1)));
+        boolean allowed = perUser.tryAcquire("alice");
+
+        LocalKeyedRateLimiter<String> perTenant = LocalKeyedRateLimiter
+                .builder(SlidingWindow.counter(1_000, Duration.ofMinutes(1)))
+                .maxKeys(50_000)
+                .build();
+        Decision tenantDecision = perTenant.decide("tenant-42", 1);
+        perTenant.cleanUp();           // drop now every key that is back to full
+        long held = perTenant.size();  // keys currently held
+
+        assertThat(allowed).isTrue();
+        assertThat(tenantDecision.isAllowed()).isTrue();
+        assertThat(tenantDecision.remaining()).isEqualTo(999);
+        assertThat(held).as("tenant-42 is not full again, so it is kept").isEqualTo(1);
+    }
+
+    @Test
+    void decoratorRunsTheCallWhenGrantedAndThrowsWhenRefused() {
+        FakeClock clock = new FakeClock();
+        RateLimiter limiter = LocalRateLimiters.create(TokenBucket.of(1, 1, Duration.ofSeconds(1)), clock, clock);
+        assertThat(Decorators.supplier(limiter, service::fetch).get()).isEqualTo("body");
+
+        // The one permit is gone: the example's call is refused and never reaches the service.
+        Supplier<String> guarded = Decorators.supplier(limiter, service::fetch);
+        try {
+            String body = guarded.get();
+        } catch (RateLimitExceededException e) {
+            Duration wait = e.retryAfter();
+        }
+
+        assertThat(service.calls).isEqualTo(1);
+        assertThatThrownBy(guarded::get)
+                .isInstanceOfSatisfying(RateLimitExceededException.class,
+                        e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(1)));
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(guarded.get()).isEqualTo("body");
+        assertThat(service.calls).isEqualTo(2);
+    }
+
+    @Test
+    void blockingAcquire() {
+        RateLimiter limiter = LocalRateLimiters.create(TokenBucket.of(1, 1, Duration.ofSeconds(1)));
+
+        try {
+            if (limiter.tryAcquire(1, Duration.ofMillis(500))) {
+                handle(request);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+
+        assertThat(handled).containsExactly(request);
+    }
+
+    @Test
+    void fakeClock() {
+        FakeClock clock = new FakeClock();
+        RateLimiter limiter = LocalRateLimiters.create(TokenBucket.of(2, 1, Duration.ofSeconds(1)), clock, clock);
+        assertThat(limiter.tryAcquire(2)).isTrue();
+        assertThat(limiter.tryAcquire()).isFalse();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(limiter.tryAcquire()).isTrue();
+    }
+
+    @Test
+    void blockingAcquireOnTheFakeClockAdvancesItInsteadOfWaiting() throws InterruptedException {
+        FakeClock clock = new FakeClock();
+
+        RateLimiter paced = LocalRateLimiters.create(LeakyBucket.queue(5, Duration.ofSeconds(1), 20), clock, clock);
+        long start = clock.read();
+        assertThat(paced.tryAcquire(1, Duration.ofSeconds(1))).isTrue();   // the first leaves at once
+        assertThat(paced.tryAcquire(1, Duration.ofSeconds(1))).isTrue();   // the next one 200 ms later
+        assertThat(clock.read() - start).isEqualTo(Duration.ofMillis(200).toNanos());
+    }
+
+    @Test
+    void badConfigurationNamesTheParameterAndTheValue() {
+        assertThatThrownBy(() -> TokenBucket.of(0, 10, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("capacity must be > 0: capacity=0");
+        assertThatThrownBy(() -> SlidingWindow.log(10, Duration.ofNanos(1)))
+                .hasMessage("window must be >= 1 ms: window=PT0.000000001S");
+    }
+
+    /** The lines of each {@code ```java} block, stripped of indentation, blank lines dropped. */
+    private static List<List<String>> javaBlocks(List<String> markdown) {
+        List<List<String>> blocks = new ArrayList<>();
+        List<String> current = null;
+        for (String line : markdown) {
+            if (current == null && line.strip().equals("```java")) {
+                current = new ArrayList<>();
+            } else if (current != null && line.strip().equals("```")) {
+                blocks.add(current);
+                current = null;
+            } else if (current != null && !line.isBlank()) {
+                current.add(line.strip());
+            }
+        }
+        return blocks;
+    }
+
+    private static List<String> stripped(List<String> lines) {
+        List<String> out = new ArrayList<>();
+        for (String line : lines) {
+            if (!line.isBlank()) {
+                out.add(line.strip());
+            }
+        }
+        return out;
+    }
+
+    private static boolean containsRun(List<String> haystack, List<String> run) {
+        return run.isEmpty() || java.util.Collections.indexOfSubList(haystack, run) >= 0;
+    }
+}
