@@ -125,14 +125,14 @@ final class GcraLimiter extends LocalLimiter {
     private volatile long state;
 
     private GcraLimiter(Limit limit, boolean queue, long capacity, long permits, long periodNanos,
-                        Ticker ticker, Sleeper sleeper) {
+                        Ticker ticker, Sleeper sleeper, long origin) {
         super(ticker, sleeper);
         this.limit = limit;
         this.queue = queue;
         this.capacity = capacity;
         this.permits = permits;
         this.periodNanos = periodNanos;
-        this.origin = ticker.read();
+        this.origin = origin;
         this.state = 0;
     }
 
@@ -146,9 +146,14 @@ final class GcraLimiter extends LocalLimiter {
      * @throws NullPointerException if an argument is {@code null}
      */
     static GcraLimiter tokenBucket(TokenBucket limit, Ticker ticker, Sleeper sleeper) {
+        return tokenBucket(limit, ticker, sleeper, Objects.requireNonNull(ticker, "ticker").read());
+    }
+
+    /** Like {@link #tokenBucket(TokenBucket, Ticker, Sleeper)}, full at ticker reading {@code origin}. */
+    static GcraLimiter tokenBucket(TokenBucket limit, Ticker ticker, Sleeper sleeper, long origin) {
         Objects.requireNonNull(limit, "limit");
         return new GcraLimiter(limit, false, limit.capacity(), limit.refillPermits(),
-                limit.refillPeriodNanos(), ticker, sleeper);
+                limit.refillPeriodNanos(), ticker, sleeper, origin);
     }
 
     /**
@@ -161,9 +166,14 @@ final class GcraLimiter extends LocalLimiter {
      * @throws NullPointerException if an argument is {@code null}
      */
     static GcraLimiter leakyBucket(LeakyBucket limit, Ticker ticker, Sleeper sleeper) {
+        return leakyBucket(limit, ticker, sleeper, Objects.requireNonNull(ticker, "ticker").read());
+    }
+
+    /** Like {@link #leakyBucket(LeakyBucket, Ticker, Sleeper)}, empty at ticker reading {@code origin}. */
+    static GcraLimiter leakyBucket(LeakyBucket limit, Ticker ticker, Sleeper sleeper, long origin) {
         Objects.requireNonNull(limit, "limit");
         return new GcraLimiter(limit, limit.mode() == LeakyBucket.Mode.QUEUE, limit.capacity(),
-                limit.permits(), limit.periodNanos(), ticker, sleeper);
+                limit.permits(), limit.periodNanos(), ticker, sleeper, origin);
     }
 
     @Override

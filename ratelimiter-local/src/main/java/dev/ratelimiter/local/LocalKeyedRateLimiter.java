@@ -81,6 +81,11 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
     private final AtomicLong refusedSinceSweep = new AtomicLong();
     private final AtomicBoolean sweeping = new AtomicBoolean();
     private volatile long lastSweepNanos;
+    /**
+     * The latest ticker reading a sweep retired keys at. Written before the retirements (by the
+     * one running sweep), read by whoever re-creates a dropped key after finding it absent.
+     */
+    private volatile long sweepMark;
 
     private LocalKeyedRateLimiter(Builder b) {
         this.limit = b.limit;
@@ -89,6 +94,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         this.maxKeys = b.maxKeys;
         this.fillNanos = Math.max(1, fillNanos(b.limit));
         this.lastSweepNanos = ticker.read();
+        this.sweepMark = lastSweepNanos;
     }
 
     /**
@@ -108,11 +114,17 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         while (true) {
             LocalLimiter limiter = limiters.get(key);
             if (limiter == null) {
-                limiter = admitNewKey(key, now);
-                if (limiter == null) {
+                LocalLimiter fresh = reserveNewKey(now);
+                if (fresh == null) {
                     return false;
                 }
-                now = ticker.read(); // the new limiter's clock origin is at or after the first reading
+                // Decide before publishing: a published fresh limiter is full, and a sweep could
+                // retire it before its first decision.
+                int result = fresh.tryAcquireAt(permits, now);
+                limiter = publish(key, fresh, now);
+                if (limiter == null) {
+                    return result == LocalLimiter.ALLOWED;
+                }
             }
             int result = limiter.tryAcquireAt(permits, now);
             if (result != LocalLimiter.RETIRED) {
@@ -130,11 +142,15 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         while (true) {
             LocalLimiter limiter = limiters.get(key);
             if (limiter == null) {
-                limiter = admitNewKey(key, now);
-                if (limiter == null) {
+                LocalLimiter fresh = reserveNewKey(now);
+                if (fresh == null) {
                     return refusedNewKey(permits);
                 }
-                now = ticker.read();
+                Decision decision = fresh.decideAt(permits, now);
+                limiter = publish(key, fresh, now);
+                if (limiter == null) {
+                    return decision;
+                }
             }
             Decision decision = limiter.decideAt(permits, now);
             if (decision != LocalLimiter.RETIRED_DECISION) {
@@ -150,20 +166,30 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         Checks.requested(permits);
         long timeoutNanos = LocalLimiter.toNanosSaturated(timeout);
         long start = ticker.read();
+        long now = start;
         while (true) {
             LocalLimiter limiter = limiters.get(key);
             if (limiter == null) {
-                limiter = admitNewKey(key, ticker.read());
-                if (limiter == null) {
+                LocalLimiter fresh = reserveNewKey(now);
+                if (fresh == null) {
                     return false;
                 }
+                boolean granted = fresh.tryAcquireAt(permits, now) == LocalLimiter.ALLOWED;
+                LocalLimiter raced = publish(key, fresh, now);
+                if (raced == null && granted) {
+                    return true;
+                }
+                // Not granted at once (the request exceeds the limit, or the clock is behind the
+                // last sweep): wait on the published limiter like on any other.
+                limiter = raced == null ? fresh : raced;
             }
-            long left = timeoutNanos - Math.max(0, ticker.read() - start);
+            long left = timeoutNanos - Math.max(0, now - start);
             int result = limiter.acquireBlocking(permits, Math.max(0, left));
             if (result != LocalLimiter.RETIRED) {
                 return result == LocalLimiter.ALLOWED;
             }
             removeRetired(key, limiter);
+            now = ticker.read();
         }
     }
 
@@ -191,29 +217,35 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
     }
 
     /**
-     * Inserts a fresh limiter for {@code key}, respecting the bound.
+     * Reserves a slot for a new key and makes its limiter, not yet published. The limiter starts
+     * full at {@code max(now, sweepMark)}: a key dropped by a sweep that read a later time than
+     * {@code now} (the clock went back since) must not come back fuller than it was.
      *
-     * @return the key's limiter (ours or a concurrent inserter's), or {@code null} if the bound
-     *     is reached and no slot could be freed
+     * @return the fresh limiter, or {@code null} if the bound is reached and no slot could be freed
      */
-    private LocalLimiter admitNewKey(K key, long now) {
+    private LocalLimiter reserveNewKey(long now) {
         while (true) {
             long count = keyCount.get();
             if (count >= maxKeys) {
-                LocalLimiter existing = limiters.get(key);
-                if (existing != null) {
-                    return existing;
-                }
                 if (!sweepAtCapacity(now, count)) {
                     return null;
                 }
                 continue;
             }
             if (keyCount.compareAndSet(count, count + 1)) {
-                break;
+                long mark = sweepMark;
+                return LocalRateLimiters.newLimiter(limit, ticker, sleeper, now - mark < 0 ? mark : now);
             }
         }
-        LocalLimiter fresh = LocalRateLimiters.newLimiter(limit, ticker, sleeper);
+    }
+
+    /**
+     * Publishes {@code fresh} for {@code key}, whose slot {@link #reserveNewKey} reserved.
+     *
+     * @return {@code null} if published; else the limiter another caller published first (then
+     *     {@code fresh} and whatever was decided on it are discarded and its slot released)
+     */
+    private LocalLimiter publish(K key, LocalLimiter fresh, long now) {
         LocalLimiter raced = limiters.putIfAbsent(key, fresh);
         if (raced != null) {
             keyCount.decrementAndGet();
@@ -223,7 +255,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         if (inserted >= Math.max(MIN_GROWTH_SWEEP, keyCount.get() / 2)) {
             sweep(now);
         }
-        return fresh;
+        return null;
     }
 
     /** @return {@code true} if a sweep ran and freed at least one slot */
@@ -243,6 +275,9 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
             insertedSinceSweep.set(0);
             refusedSinceSweep.set(0);
             lastSweepNanos = now;
+            if (now - sweepMark > 0) {
+                sweepMark = now; // before any retirement, so a re-created key starts no earlier
+            }
             long dropped = 0;
             for (Map.Entry<K, LocalLimiter> e : limiters.entrySet()) {
                 LocalLimiter limiter = e.getValue();
@@ -269,7 +304,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         if (permits > limit.maxPermits()) {
             return Decision.exceeding(permits, 0, 0, limit.maxPermits());
         }
-        return Decision.denied(permits, 0, fillNanos, 0, limit.maxPermits());
+        return Decision.denied(permits, 0, fillNanos, fillNanos, limit.maxPermits());
     }
 
     /** The time an empty limiter of {@code limit} needs to become full, saturated. */

@@ -80,15 +80,23 @@ public final class LocalRateLimiters {
         Objects.requireNonNull(limit, "limit");
         Objects.requireNonNull(ticker, "ticker");
         Objects.requireNonNull(sleeper, "sleeper");
+        return newLimiter(limit, ticker, sleeper, ticker.read());
+    }
+
+    /**
+     * A limiter that starts full at ticker reading {@code origin} (readings before it count as
+     * the clock going backwards).
+     */
+    static LocalLimiter newLimiter(Limit limit, Ticker ticker, Sleeper sleeper, long origin) {
         if (limit instanceof TokenBucket tb) {
-            return GcraLimiter.tokenBucket(tb, ticker, sleeper);
+            return GcraLimiter.tokenBucket(tb, ticker, sleeper, origin);
         }
         if (limit instanceof LeakyBucket lb) {
-            return GcraLimiter.leakyBucket(lb, ticker, sleeper);
+            return GcraLimiter.leakyBucket(lb, ticker, sleeper, origin);
         }
         SlidingWindow sw = (SlidingWindow) limit;
         return sw.mode() == SlidingWindow.Mode.LOG
-                ? new SlidingWindowLogLimiter(sw, ticker, sleeper)
-                : new SlidingWindowCounterLimiter(sw, ticker, sleeper);
+                ? new SlidingWindowLogLimiter(sw, ticker, sleeper, origin)
+                : new SlidingWindowCounterLimiter(sw, ticker, sleeper, origin);
     }
 }

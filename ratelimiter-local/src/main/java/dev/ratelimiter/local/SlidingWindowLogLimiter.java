@@ -5,6 +5,7 @@ import dev.ratelimiter.Limit;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.Ticker;
+import java.util.Objects;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -121,11 +122,16 @@ final class SlidingWindowLogLimiter extends LocalLimiter {
     private volatile Node tail;
 
     SlidingWindowLogLimiter(SlidingWindow limit, Ticker ticker, Sleeper sleeper) {
+        this(limit, ticker, sleeper, Objects.requireNonNull(ticker, "ticker").read());
+    }
+
+    /** A limiter whose time starts at ticker reading {@code origin}. */
+    SlidingWindowLogLimiter(SlidingWindow limit, Ticker ticker, Sleeper sleeper, long origin) {
         super(ticker, sleeper);
         this.limit = limit;
         this.max = limit.limit();
         this.windowNanos = limit.windowNanos();
-        this.origin = ticker.read();
+        this.origin = origin;
         Node sentinel = new Node(Long.MIN_VALUE, 0);
         this.head = sentinel;
         this.tail = sentinel;

@@ -120,6 +120,35 @@ class LocalKeyedRateLimiterTest {
     }
 
     @Test
+    void aKeyDroppedAtALaterReadingComesBackNoFullerWhenTheClockStepsBack() {
+        Limit limit = TokenBucket.of(1, 1, Duration.ofSeconds(1));
+        LocalKeyedRateLimiter<Object> keyed = keyed(limit, 10);
+        dev.ratelimiter.RateLimiter plain = LocalRateLimiters.create(limit, clock, clock);
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(keyed.tryAcquire("a")).isTrue();
+        assertThat(plain.tryAcquire()).isTrue();
+        clock.advance(Duration.ofSeconds(1));
+        keyed.cleanUp();
+        assertThat(keyed.size()).as("full again at 11 s, so dropped").isZero();
+
+        clock.advance(Duration.ofMillis(-500));
+        assertThat(plain.tryAcquire()).as("at 10.5 s the bucket is half full").isFalse();
+        assertThat(keyed.tryAcquire("a")).as("the re-created key is no fuller than the dropped one").isFalse();
+        clock.advance(Duration.ofMillis(500));
+        assertThat(keyed.tryAcquire("a")).isTrue();
+    }
+
+    @Test
+    void aRefusedNewKeyReportsTheRefillTimeAsItsReset() {
+        LocalKeyedRateLimiter<Object> keyed = keyed(TokenBucket.of(2, 1, Duration.ofSeconds(1)), 1);
+        assertThat(keyed.tryAcquire("a")).isTrue();
+        Decision refused = keyed.decide("b", 1);
+        assertThat(refused.isAllowed()).isFalse();
+        assertThat(refused.retryAfter()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(refused.reset()).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
     void slidingWindowKeysAreDroppedOnlyWhenTheirWindowIsEmpty() {
         LocalKeyedRateLimiter<Object> keyed = keyed(SlidingWindow.log(2, Duration.ofSeconds(10)), 100);
         assertThat(keyed.tryAcquire("a", 2)).isTrue();
