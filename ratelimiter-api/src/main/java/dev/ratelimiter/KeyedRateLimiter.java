@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * A family of independent limits, one per key (a user, a tenant, an endpoint), all with the
- * same {@link Limit}. Each key behaves exactly like its own {@link RateLimiter}.
+ * same {@link Limit}. Each key behaves like its own {@link RateLimiter}, except where an
+ * implementation documents a bound on the number of keys it holds.
  *
  * <p>Implementations are thread-safe and keep memory bounded: state for keys that are idle and
  * back to their full state may be dropped, which is invisible to callers because a fresh state

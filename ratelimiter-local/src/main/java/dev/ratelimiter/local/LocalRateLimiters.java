@@ -13,7 +13,8 @@ import java.util.Objects;
  * Creates lock-free in-process limiters.
  *
  * <p>Every limiter made here is thread-safe; {@code tryAcquire} and {@code decide} are
- * lock-free (one clock read and one CAS; a refusal writes nothing). Token bucket, leaky bucket
+ * lock-free (one clock read and one CAS; a refusal consumes nothing and, for the buckets, writes
+ * nothing; the sliding windows may move their window forward on a refusal). Token bucket, leaky bucket
  * and sliding window counter allocate nothing per {@code tryAcquire}; the sliding window log
  * allocates one small entry per granted request, kept while it is inside the window.
  *
