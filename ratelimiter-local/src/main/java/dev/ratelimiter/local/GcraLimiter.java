@@ -121,6 +121,15 @@ final class GcraLimiter extends LocalLimiter {
     /** The ticker reading at construction; states and times are relative to it. */
     private final long origin;
 
+    /** cost(1), precomputed: single-permit requests, the common case, then need no division. */
+    private final long costOfOne;
+    /**
+     * The largest debt at which one permit is grantable at once: floor((C - 1) * P / R) for the
+     * bucket and meter (debt * R <= (C - 1) * P holds for an integer debt exactly when debt is at
+     * most that quotient), 0 for the queue.
+     */
+    private final long maxDebtForOne;
+
     /** F: the relative time at which the bucket is full again, or a sentinel. */
     private volatile long state;
 
@@ -133,6 +142,8 @@ final class GcraLimiter extends LocalLimiter {
         this.permits = permits;
         this.periodNanos = periodNanos;
         this.origin = origin;
+        this.costOfOne = Math128.ceilMulDiv(1, periodNanos, permits);
+        this.maxDebtForOne = queue ? 0 : Math128.floorMulDiv(capacity - 1, periodNanos, permits);
         this.state = 0;
     }
 
@@ -179,6 +190,9 @@ final class GcraLimiter extends LocalLimiter {
     @Override
     int tryAcquireAt(long n, long now) {
         long rel = now - origin;
+        if (n == 1) {
+            return tryAcquireOneAt(rel);
+        }
         while (true) {
             long f = state;
             if (f == RETIRED_STATE) {
@@ -193,6 +207,22 @@ final class GcraLimiter extends LocalLimiter {
             }
             long next = Math128.saturatedAdd(Math.max(f, rel), cost(n));
             if (STATE.compareAndSet(this, f, next)) {
+                return ALLOWED;
+            }
+        }
+    }
+
+    /** {@link #tryAcquireAt} for one permit: the same test, with the divisions precomputed. */
+    private int tryAcquireOneAt(long rel) {
+        while (true) {
+            long f = state;
+            if (f == RETIRED_STATE) {
+                return RETIRED;
+            }
+            if (f == SATURATED || debt(f, rel) > maxDebtForOne) {
+                return DENIED;
+            }
+            if (STATE.compareAndSet(this, f, Math128.saturatedAdd(Math.max(f, rel), costOfOne))) {
                 return ALLOWED;
             }
         }
