@@ -42,6 +42,31 @@ public interface ReferenceModel {
     long acquire(long permits, long now, long timeoutNanos);
 
     /**
+     * {@link #acquire} for algorithms that reserve nothing while waiting (the sliding windows):
+     * the caller sleeps for the decision's retry-after and decides again, which, with no one else
+     * acting, then succeeds.
+     *
+     * @param model        the model
+     * @param permits      the permits requested, {@code > 0}
+     * @param now          the time of the request
+     * @param timeoutNanos the longest wait
+     * @return the wait in ns ({@code 0} when granted at once), or {@code -1} when refused
+     */
+    static long pollingAcquire(ReferenceModel model, long permits, long now, long timeoutNanos) {
+        Decision d = model.decide(permits, now);
+        if (d.isAllowed()) {
+            return 0;
+        }
+        if (d.exceedsLimit() || d.retryAfterNanos() > timeoutNanos) {
+            return -1;
+        }
+        if (!model.decide(permits, now + d.retryAfterNanos()).isAllowed()) {
+            throw new AssertionError("retryAfter must be enough: " + d);
+        }
+        return d.retryAfterNanos();
+    }
+
+    /**
      * @return the most permits one request can ever be granted
      */
     long maxPermits();

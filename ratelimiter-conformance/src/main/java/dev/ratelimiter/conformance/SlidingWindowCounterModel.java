@@ -112,17 +112,7 @@ public final class SlidingWindowCounterModel implements ReferenceModel {
 
     @Override
     public long acquire(long permits, long now, long timeoutNanos) {
-        Decision d = decide(permits, now);
-        if (d.isAllowed()) {
-            return 0;
-        }
-        if (d.exceedsLimit() || d.retryAfterNanos() > timeoutNanos) {
-            return -1;
-        }
-        if (!decide(permits, now + d.retryAfterNanos()).isAllowed()) {
-            throw new AssertionError("retryAfter must be enough: " + d);
-        }
-        return d.retryAfterNanos();
+        return ReferenceModel.pollingAcquire(this, permits, now, timeoutNanos);
     }
 
     @Override

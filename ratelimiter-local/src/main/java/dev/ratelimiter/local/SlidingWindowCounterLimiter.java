@@ -1,7 +1,6 @@
 package dev.ratelimiter.local;
 
 import dev.ratelimiter.Decision;
-import dev.ratelimiter.Limit;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.Ticker;
@@ -70,7 +69,7 @@ import java.lang.invoke.VarHandle;
  * install or a retirement), so the decisions are lock-free. A rotation allocates one holder
  * per competing thread at most once per window.
  */
-final class SlidingWindowCounterLimiter extends LocalLimiter {
+final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
 
     /** Set in {@code current} while a holder is being replaced: no increment may land on it. */
     static final long SEALED = 1L << 62;
@@ -113,11 +112,6 @@ final class SlidingWindowCounterLimiter extends LocalLimiter {
         }
     }
 
-    private final SlidingWindow limit;
-    private final long max;
-    private final long windowNanos;
-    private final long origin;
-
     /** The current state; never {@code null}. */
     private volatile Holder holder;
 
@@ -127,11 +121,7 @@ final class SlidingWindowCounterLimiter extends LocalLimiter {
 
     /** A limiter whose time starts at ticker reading {@code origin}. */
     SlidingWindowCounterLimiter(SlidingWindow limit, Ticker ticker, Sleeper sleeper, long origin) {
-        super(ticker, sleeper);
-        this.limit = limit;
-        this.max = limit.limit();
-        this.windowNanos = limit.windowNanos();
-        this.origin = origin;
+        super(limit, ticker, sleeper, origin);
         this.holder = new Holder(0, 0, 0);
     }
 
@@ -231,23 +221,10 @@ final class SlidingWindowCounterLimiter extends LocalLimiter {
         }
     }
 
-    @Override
-    public Limit limit() {
-        return limit;
-    }
-
     /** @return whether this limiter has been retired (a read only) */
     private boolean isRetired() {
         Holder h = holder;
         return h == RETIRED_HOLDER || h.current < 0;
-    }
-
-    /**
-     * @param now a ticker reading
-     * @return nanoseconds since construction, saturated
-     */
-    private long elapsed(long now) {
-        return Math128.saturatedSubtract(now, origin);
     }
 
     /**

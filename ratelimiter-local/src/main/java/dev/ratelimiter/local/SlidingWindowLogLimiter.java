@@ -1,7 +1,6 @@
 package dev.ratelimiter.local;
 
 import dev.ratelimiter.Decision;
-import dev.ratelimiter.Limit;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.Ticker;
@@ -76,7 +75,7 @@ import java.lang.invoke.VarHandle;
  * differences of entries in or near the window are used, and those are at most {@code 2L}, so
  * two's-complement differences stay exact.
  */
-final class SlidingWindowLogLimiter extends LocalLimiter {
+final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
 
     private static final VarHandle HEAD;
     private static final VarHandle TAIL;
@@ -111,11 +110,6 @@ final class SlidingWindowLogLimiter extends LocalLimiter {
         }
     }
 
-    private final SlidingWindow limit;
-    private final long max;
-    private final long windowNanos;
-    private final long origin;
-
     /** The newest entry known to be out of the window; only moves forward. */
     private volatile Node head;
     /** A hint to the last entry; may lag; only moves forward. */
@@ -127,11 +121,7 @@ final class SlidingWindowLogLimiter extends LocalLimiter {
 
     /** A limiter whose time starts at ticker reading {@code origin}. */
     SlidingWindowLogLimiter(SlidingWindow limit, Ticker ticker, Sleeper sleeper, long origin) {
-        super(ticker, sleeper);
-        this.limit = limit;
-        this.max = limit.limit();
-        this.windowNanos = limit.windowNanos();
-        this.origin = origin;
+        super(limit, ticker, sleeper, origin);
         Node sentinel = new Node(Long.MIN_VALUE, 0);
         this.head = sentinel;
         this.tail = sentinel;
@@ -209,19 +199,6 @@ final class SlidingWindowLogLimiter extends LocalLimiter {
             }
             // Someone appended (or retired) meanwhile: look again.
         }
-    }
-
-    @Override
-    public Limit limit() {
-        return limit;
-    }
-
-    /**
-     * @param now a ticker reading
-     * @return nanoseconds since construction, saturated
-     */
-    private long elapsed(long now) {
-        return Math128.saturatedSubtract(now, origin);
     }
 
     /** @return {@code max(time, t.time, h.time + W)}: never earlier than a time already acted on */
