@@ -131,7 +131,7 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
             return isRetired() ? RETIRED : DENIED;
         }
         long t = elapsed(now);
-        long k = Math.floorDiv(t, windowNanos);
+        long k = windowIndex(t);
         while (true) {
             Holder h = holderFor(k);
             if (h == RETIRED_HOLDER) {
@@ -141,8 +141,12 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
             if ((c & ~COUNT_MASK) != 0) {
                 continue; // sealed or retired since holderFor read it: holderFor resolves it
             }
-            long budget = max - weighted(h, t, k);
-            if (c + permits > budget) {
+            // The weighted previous count is between 0 and previous: decide without computing it
+            // when either bound settles the test (c + permits <= 2 * max < 2^63: no overflow).
+            if (c + permits > max) {
+                return DENIED;
+            }
+            if (c + permits > max - h.previous && c + permits > max - weighted(h, t, k)) {
                 return DENIED;
             }
             if (CURRENT.compareAndSet(h, c, c + permits)) {
@@ -231,6 +235,21 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
      * @return {@code ceil(previous * (W - e) / W)}, the weight of the previous window at
      *     {@code t}, where {@code e = 0} if {@code t} is before the holder's window
      */
+    /**
+     * {@code floorDiv(t, W)}, without the division when {@code t} falls in the current holder's
+     * window (the common case); the holder is only a hint, the result is exact either way.
+     */
+    private long windowIndex(long t) {
+        long w = holder.window;
+        if (w != Long.MAX_VALUE) {
+            long e = t - w * windowNanos; // w <= t / W for any holder installed, so no overflow
+            if (e >= 0 && e < windowNanos) {
+                return w;
+            }
+        }
+        return Math.floorDiv(t, windowNanos);
+    }
+
     private long weighted(Holder h, long t, long k) {
         long p = h.previous;
         if (p == 0) {
