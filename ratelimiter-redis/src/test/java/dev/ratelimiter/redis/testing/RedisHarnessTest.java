@@ -16,6 +16,10 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,6 +152,51 @@ class RedisHarnessTest {
         try (RespClient client = RespClient.connect(RedisProcess.HOST, other, Duration.ofSeconds(2))) {
             Object reply = client.command("GET", key);
             assertThat(reply).isEqualTo(new RespClient.ErrorReply("MOVED " + slot + " 127.0.0.1:" + owner));
+        }
+    }
+
+    @Test
+    void embeddedClusterFormsWithAddslotsInBatches() {
+        try (RedisCluster cluster = RedisCluster.start(RedisBinary.embedded())) {
+            assertThat(cluster.version()).startsWith("6.2.");
+            assertThat(cluster.portOfSlot(0)).isEqualTo(cluster.ports().get(0));
+            assertThat(cluster.portOfSlot(5461)).isEqualTo(cluster.ports().get(1));
+            assertThat(cluster.portOfSlot(16383)).isEqualTo(cluster.ports().get(2));
+        }
+    }
+
+    @Test
+    void lettuceClusterClientDiscoversTheThreeMasters(RedisCluster cluster) {
+        List<RedisURI> seeds = cluster.seedUris().stream().map(RedisURI::create).toList();
+        RedisClusterClient client = RedisClusterClient.create(seeds);
+        try (StatefulRedisClusterConnection<String, String> connection = client.connect()) {
+            Set<Integer> masters = new HashSet<>();
+            for (RedisClusterNode node : connection.getPartitions()) {
+                if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+                    masters.add(node.getUri().getPort());
+                }
+            }
+            assertThat(masters).containsExactlyInAnyOrderElementsOf(cluster.ports());
+            connection.sync().set("rl:{lettuce}:k", "v");
+            assertThat(connection.sync().get("rl:{lettuce}:k")).isEqualTo("v");
+        } finally {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+        cluster.flushAll();
+    }
+
+    @Test
+    void externalUrlCarriesPasswordAndDatabase() {
+        try (RedisProcess redis = RedisProcess.start("--requirepass", "s@cret")) {
+            StandaloneRedis external = StandaloneRedis.external("redis://:s%40cret@127.0.0.1:" + redis.port() + "/3");
+            try (RespClient client = external.client()) {
+                client.call("SET", "in-db-3", "yes");
+                assertThat(client.callString("CLIENT", "INFO")).contains(" db=3 ");
+            }
+            try (RespClient unauthenticated = redis.client()) {
+                assertThat(unauthenticated.command("PING")).isInstanceOfSatisfying(RespClient.ErrorReply.class,
+                        error -> assertThat(error.code()).isEqualTo("NOAUTH"));
+            }
         }
     }
 

@@ -173,7 +173,9 @@ public final class RedisProcess implements AutoCloseable {
             }
             try (RespClient client = RespClient.connect(HOST, port, Duration.ofMillis(500))) {
                 Object reply = client.command("PING");
-                if ("PONG".equals(reply)) {
+                // NOAUTH: a server started with --requirepass is up all the same.
+                if ("PONG".equals(reply)
+                        || reply instanceof RespClient.ErrorReply error && error.code().equals("NOAUTH")) {
                     return;
                 }
                 lastProblem = "PING answered " + reply; // e.g. LOADING
@@ -205,12 +207,15 @@ public final class RedisProcess implements AutoCloseable {
             return;
         }
         if (process.isAlive()) {
+            boolean refused = false;
             try (RespClient client = RespClient.connect(HOST, port, Duration.ofSeconds(1))) {
-                client.command("SHUTDOWN", "NOSAVE"); // a clean shutdown closes the connection unanswered
+                // A clean shutdown closes the connection unanswered; an answer is a refusal
+                // (NOAUTH under --requirepass, for one).
+                refused = client.command("SHUTDOWN", "NOSAVE") != null;
             } catch (UncheckedIOException expected) {
                 // Closed connection (shut down) or no connection (already gone): either way, wait below.
             }
-            if (!awaitExit(STOP_TIMEOUT)) {
+            if (refused || !awaitExit(STOP_TIMEOUT)) {
                 process.destroy();
                 if (!awaitExit(STOP_TIMEOUT)) {
                     process.destroyForcibly();
