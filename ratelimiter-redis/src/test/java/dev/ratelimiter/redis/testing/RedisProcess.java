@@ -126,13 +126,13 @@ public final class RedisProcess implements AutoCloseable {
                     redis.launch();
                 }
                 return redis;
-            } catch (IllegalStateException e) {
-                last = e;
+            } catch (RuntimeException e) {
                 String tail = redis.logTail(50);
-                redis.close();
-                if (!tail.contains("Address already in use")) {
+                redis.close(); // also removes the directory
+                if (!(e instanceof IllegalStateException ise) || !tail.contains("Address already in use")) {
                     throw e;
                 }
+                last = ise;
             }
         }
         throw last;
