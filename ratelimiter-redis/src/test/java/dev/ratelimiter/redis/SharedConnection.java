@@ -4,6 +4,7 @@ import dev.ratelimiter.Limit;
 import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
+import dev.ratelimiter.redis.testing.RedisProcess;
 import dev.ratelimiter.redis.testing.RedisServers;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -12,8 +13,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One Lettuce connection to the harness's standalone Redis, shared by the test classes of a run,
- * and fresh key prefixes so that no two limiters of a run share state.
+ * One Lettuce connection, shared by the test classes of a run, and fresh key prefixes so that no
+ * two limiters of a run share state.
+ *
+ * <p>It connects to {@code REDIS_URL} when set, else to a {@code redis-server} of its own, stopped
+ * by a shutdown hook: the harness's shared server is stopped when JUnit Jupiter finishes, and the
+ * jqwik properties of the conformance suites run after that, on another engine.
  */
 final class SharedConnection {
 
@@ -27,7 +32,13 @@ final class SharedConnection {
     /** @return the shared connection, opened on first use */
     static synchronized StatefulRedisConnection<String, String> get() {
         if (connection == null) {
-            client = RedisClient.create(RedisServers.standalone().uri());
+            String url = System.getenv(RedisServers.REDIS_URL);
+            if (url == null || url.isBlank()) {
+                RedisProcess server = RedisProcess.start();
+                Runtime.getRuntime().addShutdownHook(new Thread(server::close, "redis-server-shutdown"));
+                url = server.uri();
+            }
+            client = RedisClient.create(url);
             connection = client.connect();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 connection.close();
