@@ -17,9 +17,6 @@ enum Scripts {
     SLIDING_LOG("sliding_log.lua"),
     SLIDING_COUNTER("sliding_counter.lua");
 
-    /** The exact-arithmetic prelude every script starts with. */
-    static final String PRELUDE = read("exact.lua");
-
     private final String body;
     private final String sha;
 
