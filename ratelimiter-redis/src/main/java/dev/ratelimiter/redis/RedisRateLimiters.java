@@ -1,0 +1,314 @@
+package dev.ratelimiter.redis;
+
+import dev.ratelimiter.KeyedRateLimiter;
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.Ticker;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Entry point to the Redis limiters: the algorithms of the local module as Lua scripts, one
+ * round trip ({@code EVALSHA}) per decision, shared by every process using the same Redis.
+ * Thread-safe; the limiters it makes are too, and many threads pipeline over one connection.
+ *
+ * <pre>{@code
+ * RedisClient client = RedisClient.create("redis://localhost:6379");
+ * StatefulRedisConnection<String, String> connection = client.connect();
+ * RedisRateLimiters redis = RedisRateLimiters.builder(connection.async()).build();
+ * KeyedRateLimiter<String> perUser = redis.keyed("api", TokenBucket.of(20, 20, Duration.ofMinutes(1)));
+ * if (!perUser.tryAcquire(userId)) {
+ *     return tooManyRequests();
+ * }
+ * }</pre>
+ * A cluster connection's {@code async()} works the same way: every decision touches one key.
+ *
+ * <h2>Keys</h2>
+ * Limiter key {@code k} of the limiter named {@code name} is stored at the Redis key
+ * {@code <prefix>{<name>:<k>}} (prefix {@code "rl:"} by default). The braces are the Redis
+ * Cluster hash tag. A name identifies one limit: two limiters with the same prefix and name but
+ * different limits would share (and misread) their state. Every key written gets a
+ * {@code PEXPIRE} of the time until its state is full again, rounded up to a whole millisecond
+ * (plus the grace, in client-time mode), so idle keys vanish; a key is deleted as soon as its
+ * state is full.
+ *
+ * <h2>Time</h2>
+ * By default the scripts read Redis {@code TIME} (microseconds), so clients whose clocks
+ * disagree still agree on decisions. {@link Builder#clientTime} passes the caller's clock
+ * instead, for Redis services that refuse {@code TIME} in scripts and for tests. That clock must
+ * be a wall clock shared by all processes: {@link System#nanoTime()} has a per-process origin
+ * and is not usable across processes. In client-time mode a key's TTL is its time until full
+ * measured by the client clock, read as real time, plus {@link Builder#ttlGrace grace}: the
+ * grace covers clients whose clocks lag and clocks that do not run at real speed (a fake clock).
+ *
+ * <h2>Exactness</h2>
+ * Lua numbers are doubles, exact for integers below 2^53. Limits whose numbers, in the time
+ * unit of the decisions, exceed 2^52 (capacity, window limit, reduced rate terms, window length,
+ * time to refill from empty) are refused at creation with an {@link IllegalArgumentException}.
+ * In microseconds that still allows refill times up to 142 years; in nanoseconds, 52 days.
+ */
+public final class RedisRateLimiters {
+
+    private final ScriptCaller caller;
+    private final String prefix;
+    private final Clock clock;
+    private final Sleeper sleeper;
+    private final long graceMs;
+
+    private RedisRateLimiters(Builder b) {
+        this.caller = new ScriptCaller(b.commands, b.timeout);
+        this.prefix = b.prefix;
+        this.clock = b.clock;
+        this.sleeper = b.sleeper;
+        this.graceMs = b.clock.redisTime() ? 0 : millisCeil(b.ttlGrace);
+    }
+
+    /**
+     * @param commands the async commands of a standalone or cluster connection
+     *                 ({@code connection.async()})
+     * @return a builder with the defaults: prefix {@code "rl:"}, timeout 1 s, Redis time
+     * @throws NullPointerException if {@code commands} is {@code null}
+     */
+    public static Builder builder(RedisScriptingAsyncCommands<String, String> commands) {
+        return new Builder(Objects.requireNonNull(commands, "commands"));
+    }
+
+    /**
+     * A limiter per key, all held to {@code limit}.
+     *
+     * @param name  the limiter's name, part of every Redis key; no braces
+     * @param limit the limit
+     * @return the keyed limiter, also an {@link AsyncKeyedRateLimiter}
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException if {@code name} has braces or the limit does not fit the
+     *                                  scripts' exact arithmetic
+     */
+    public KeyedLimiter keyed(String name, Limit limit) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(limit, "limit");
+        if (name.indexOf('{') >= 0 || name.indexOf('}') >= 0) {
+            throw new IllegalArgumentException("name must not contain '{' or '}': name=" + name);
+        }
+        LimitArgs args = LimitArgs.of(limit, clock.unitNanos());
+        return new KeyedLimiter(new RedisKeyedLimiter(caller, prefix, name, args, clock, sleeper, graceMs));
+    }
+
+    /**
+     * One limiter shared under {@code name}: the keyed limiter's key {@code ""}.
+     *
+     * @param name  the limiter's name
+     * @param limit the limit
+     * @return the limiter
+     * @throws NullPointerException     if an argument is {@code null}
+     * @throws IllegalArgumentException as {@link #keyed}
+     */
+    public RateLimiter create(String name, Limit limit) {
+        return keyed(name, limit).forKey("");
+    }
+
+    /**
+     * A keyed Redis limiter, synchronous and asynchronous. Thread-safe.
+     */
+    public static final class KeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRateLimiter<String> {
+        private final RedisKeyedLimiter delegate;
+
+        KeyedLimiter(RedisKeyedLimiter delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public boolean tryAcquire(String key, long permits) {
+            return delegate.tryAcquire(key, permits);
+        }
+
+        @Override
+        public dev.ratelimiter.Decision decide(String key, long permits) {
+            return delegate.decide(key, permits);
+        }
+
+        @Override
+        public boolean tryAcquire(String key, long permits, Duration timeout) throws InterruptedException {
+            return delegate.tryAcquire(key, permits, timeout);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<dev.ratelimiter.Decision> decideAsync(String key, long permits) {
+            return delegate.decideAsync(key, permits);
+        }
+
+        @Override
+        public Limit limit() {
+            return delegate.limit();
+        }
+
+        /**
+         * @param key a limiter key
+         * @return the Redis key holding its state
+         * @throws NullPointerException if {@code key} is {@code null}
+         */
+        public String redisKey(String key) {
+            return delegate.redisKey(Objects.requireNonNull(key, "key"));
+        }
+
+        @Override
+        public String toString() {
+            return delegate.toString();
+        }
+    }
+
+    /** Where decisions take their time from. Immutable. */
+    static final class Clock {
+        /** The largest magnitude of a time a script computes with: 2^53. */
+        private static final long EXACT = 1L << 53;
+
+        private final Ticker ticker;
+        private final long unitNanos;
+        private final long epochNanos;
+
+        /** @param ticker the client clock, or {@code null} for Redis {@code TIME} */
+        Clock(Ticker ticker, long unitNanos, long epochNanos) {
+            this.ticker = ticker;
+            this.unitNanos = unitNanos;
+            this.epochNanos = epochNanos;
+        }
+
+        boolean redisTime() {
+            return ticker == null;
+        }
+
+        long unitNanos() {
+            return unitNanos;
+        }
+
+        /** @return the clock deadlines of blocking acquires are measured with */
+        Ticker deadlineTicker() {
+            return ticker == null ? Ticker.system() : ticker;
+        }
+
+        /**
+         * @param span the longest time the limit's state stays not full, in units
+         * @return the client reading in units since the epoch
+         * @throws IllegalStateException if it is outside the range the scripts compute exactly in
+         */
+        long now(long span) {
+            long now = Math.floorDiv(ticker.read() - epochNanos, unitNanos);
+            if (now < -(EXACT >> 1) || now > EXACT - 1 - span) {
+                throw new IllegalStateException("the client clock reading must lie between -2^52 and 2^53 - "
+                        + span + " " + LimitArgs.unitName(unitNanos) + " from the epoch for exact arithmetic in Redis: "
+                        + "reading=" + now);
+            }
+            return now;
+        }
+    }
+
+    /**
+     * Configures a {@link RedisRateLimiters}. Not thread-safe; each setter validates at once.
+     */
+    public static final class Builder {
+        private final RedisScriptingAsyncCommands<String, String> commands;
+        private String prefix = "rl:";
+        private Duration timeout = Duration.ofSeconds(1);
+        private Clock clock = new Clock(null, 1000, 0);
+        private Duration ttlGrace = Duration.ofSeconds(1);
+        private Sleeper sleeper = Sleeper.system();
+
+        private Builder(RedisScriptingAsyncCommands<String, String> commands) {
+            this.commands = commands;
+        }
+
+        /**
+         * @param prefix the start of every Redis key (default {@code "rl:"}); no braces
+         * @return this
+         * @throws NullPointerException     if {@code prefix} is {@code null}
+         * @throws IllegalArgumentException if it has braces
+         */
+        public Builder prefix(String prefix) {
+            Objects.requireNonNull(prefix, "prefix");
+            if (prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
+                throw new IllegalArgumentException("prefix must not contain '{' or '}': prefix=" + prefix);
+            }
+            this.prefix = prefix;
+            return this;
+        }
+
+        /**
+         * @param timeout the longest a decision waits for Redis (default 1 s); a call that times
+         *                out fails with {@link RedisRateLimiterException} and is not retried
+         * @return this
+         * @throws NullPointerException     if {@code timeout} is {@code null}
+         * @throws IllegalArgumentException if it is not positive
+         */
+        public Builder timeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("timeout must be > 0: timeout=" + timeout);
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        /**
+         * Decides with the caller's clock instead of Redis {@code TIME}.
+         *
+         * @param wallClock  a clock in nanoseconds shared by every process deciding on the same
+         *                   keys (a wall clock; not {@link System#nanoTime()}, whose origin is
+         *                   per process)
+         * @param unit       the unit passed to the scripts: {@link TimeUnit#MICROSECONDS} or
+         *                   {@link TimeUnit#NANOSECONDS}; readings are floored to it
+         * @param epochNanos the reading that is time zero for the scripts; readings must stay
+         *                   within 2^52 units of it (142 years in microseconds, 52 days in
+         *                   nanoseconds)
+         * @return this
+         * @throws NullPointerException     if an argument is {@code null}
+         * @throws IllegalArgumentException if {@code unit} is neither
+         */
+        public Builder clientTime(Ticker wallClock, TimeUnit unit, long epochNanos) {
+            Objects.requireNonNull(wallClock, "wallClock");
+            Objects.requireNonNull(unit, "unit");
+            if (unit != TimeUnit.MICROSECONDS && unit != TimeUnit.NANOSECONDS) {
+                throw new IllegalArgumentException("unit must be MICROSECONDS or NANOSECONDS: unit=" + unit);
+            }
+            this.clock = new Clock(wallClock, unit.toNanos(1), epochNanos);
+            return this;
+        }
+
+        /**
+         * @param grace added to every TTL in client-time mode (default 1 s): clients whose clocks
+         *              lag still find the state until they too see it full
+         * @return this
+         * @throws NullPointerException     if {@code grace} is {@code null}
+         * @throws IllegalArgumentException if it is negative
+         */
+        public Builder ttlGrace(Duration grace) {
+            Objects.requireNonNull(grace, "grace");
+            if (grace.isNegative()) {
+                throw new IllegalArgumentException("grace must be >= 0: grace=" + grace);
+            }
+            this.ttlGrace = grace;
+            return this;
+        }
+
+        /**
+         * @param sleeper how blocking acquires wait between polls (default real sleeping)
+         * @return this
+         * @throws NullPointerException if {@code sleeper} is {@code null}
+         */
+        public Builder sleeper(Sleeper sleeper) {
+            this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        /** @return the configured factory */
+        public RedisRateLimiters build() {
+            return new RedisRateLimiters(this);
+        }
+    }
+
+    private static long millisCeil(Duration d) {
+        long ms = d.toMillis();
+        return d.minusMillis(ms).isZero() ? ms : ms + 1;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.ratelimiter.redis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * The Lua scripts, read once from the {@code .lua} resources of this package. Each runnable
+ * script is the shared {@code exact.lua} prelude followed by its algorithm; its SHA-1 is what
+ * {@code EVALSHA} names.
+ */
+enum Scripts {
+    GCRA("gcra.lua"),
+    SLIDING_LOG("sliding_log.lua"),
+    SLIDING_COUNTER("sliding_counter.lua");
+
+    private final String body;
+    private final String sha;
+
+    Scripts(String resource) {
+        this.body = read("exact.lua") + "\n" + read(resource);
+        this.sha = sha1(body);
+    }
+
+    /** @return the script text, as sent by {@code EVAL} */
+    String body() {
+        return body;
+    }
+
+    /** @return the SHA-1 of {@link #body()}, as named by {@code EVALSHA} */
+    String sha() {
+        return sha;
+    }
+
+    static String read(String resource) {
+        try (InputStream in = Scripts.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("missing script resource: " + resource);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String sha1(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
+            StringBuilder hex = new StringBuilder(40);
+            for (byte b : digest) {
+                hex.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+            }
+            return hex.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required of every JVM", e);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+-- Exact integer arithmetic for the rate-limit scripts, prepended to each of them.
+--
+-- Lua numbers are IEEE doubles: integers are exact below 2^53 and sums and differences of such
+-- integers stay exact while the result does. Products do not (debt * rate can reach 2^106), so
+-- every product is split into base-2^24 limbs: each factor below 2^72 has three limbs, each
+-- partial product is below 2^48 and a column sums at most three of them (below 2^50), so every
+-- step is exact. The Java side guarantees that every factor is a non-negative integer below 2^53.
+
+local LIMB = 16777216 -- 2^24
+
+local function limbs(a)
+  local a0 = a % LIMB
+  local rest = (a - a0) / LIMB
+  local a1 = rest % LIMB
+  return a0, a1, (rest - a1) / LIMB
+end
+
+-- a * b as six normalized base-2^24 limbs, least significant first.
+local function product(a, b)
+  local a0, a1, a2 = limbs(a)
+  local b0, b1, b2 = limbs(b)
+  local r = {a0 * b0, a0 * b1 + a1 * b0, a0 * b2 + a1 * b1 + a2 * b0, a1 * b2 + a2 * b1, a2 * b2, 0}
+  for i = 1, 5 do
+    local carry = math.floor(r[i] / LIMB)
+    r[i] = r[i] - carry * LIMB
+    r[i + 1] = r[i + 1] + carry
+  end
+  return r
+end
+
+-- The sign of a * b - c * d (-1, 0 or 1), exactly.
+local function cmp_products(a, b, c, d)
+  local x, y = product(a, b), product(c, d)
+  for i = 6, 1, -1 do
+    if x[i] ~= y[i] then
+      if x[i] < y[i] then return -1 end
+      return 1
+    end
+  end
+  return 0
+end
+
+-- floor(a * b / c), exactly, for a result below 2^53 (c > 0). The double quotient is within a
+-- few units of the truth; exact comparisons of q * c with a * b correct it.
+local function floor_mul_div(a, b, c)
+  local q = math.floor(a * b / c)
+  while q > 0 and cmp_products(q, c, a, b) > 0 do q = q - 1 end
+  while cmp_products(q + 1, c, a, b) <= 0 do q = q + 1 end
+  return q
+end
+
+-- ceil(a * b / c), exactly, for a result below 2^53 (c > 0).
+local function ceil_mul_div(a, b, c)
+  local q = floor_mul_div(a, b, c)
+  if cmp_products(q, c, a, b) < 0 then q = q + 1 end
+  return q
+end
+
+-- An integer as a decimal string: tostring would print only 14 significant digits.
+local function int(x)
+  return string.format('%.0f', x)
+end
+
+-- The decision's time: Redis TIME in microseconds, or the caller's reading.
+local function read_now(arg)
+  if arg == 'redis' then
+    local t = redis.call('TIME')
+    return tonumber(t[1]) * 1000000 + tonumber(t[2])
+  end
+  return tonumber(arg)
+end
+
+-- Milliseconds for PEXPIRE: the time until the state is full again, rounded up, plus the grace,
+-- never less than 1 ms.
+local function ttl_ms(units, units_per_ms, grace_ms)
+  local ms = math.ceil(units / units_per_ms) + grace_ms
+  if ms < 1 then return 1 end
+  return ms
+end

@@ -1,0 +1,98 @@
+-- The sliding window counter: two fixed-window counts, the previous one weighted by the part of
+-- it the sliding window still covers. Grant n iff previous * (W - e) + (current + n) * W <= L * W,
+-- i.e. current + n <= L - ceil(previous * (W - e) / W), evaluated exactly.
+--
+-- KEYS[1]  a hash {o: origin of the fixed windows, w: window index, p: previous, c: current}.
+--          Absent: both counts zero. The key exists only while a count still weighs.
+-- ARGV     now ('redis' or the caller's reading), L, W, n, origin (used when the key is absent),
+--          units per ms, grace ms.
+-- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit.
+--
+-- A reading before the stored window (a clock that stepped back) is evaluated at the start of
+-- that window, where the weight of the previous count is largest: it never creates permits.
+local now = read_now(ARGV[1])
+local limit, w, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local units_per_ms, grace_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
+local key = KEYS[1]
+
+local st = redis.call('HMGET', key, 'o', 'w', 'p', 'c')
+local origin = tonumber(st[1]) or tonumber(ARGV[5])
+local hw, prev, cur = tonumber(st[2]) or 0, tonumber(st[3]) or 0, tonumber(st[4]) or 0
+
+local t = now - origin
+local k = math.floor(t / w)
+while k * w > t do k = k - 1 end
+while (k + 1) * w <= t do k = k + 1 end
+
+local rotated = false
+if k > hw then
+  if k == hw + 1 then prev = cur else prev = 0 end
+  cur, hw, rotated = 0, k, true
+end
+
+local e = 0
+if k == hw then e = t - k * w end
+local weighted = 0
+if prev > 0 then weighted = ceil_mul_div(prev, w - e, w) end
+local budget = limit - weighted
+-- Where the stored window starts, relative to now: -e, or > 0 if the clock is behind it.
+local offset = hw * w - t
+
+local function reset_of(c)
+  local finish
+  if c > 0 then
+    finish = offset + 2 * w
+  elseif prev > 0 then
+    finish = offset + w
+  else
+    return 0
+  end
+  if finish < 0 then return 0 end
+  return finish
+end
+
+local function store(c)
+  local reset = reset_of(c)
+  if reset == 0 then
+    redis.call('DEL', key)
+    return
+  end
+  redis.call('HSET', key, 'o', int(origin), 'w', int(hw), 'p', int(prev), 'c', int(c))
+  redis.call('PEXPIRE', key, ttl_ms(reset, units_per_ms, grace_ms))
+end
+
+local function remaining(c)
+  local r = budget - c
+  if r < 0 then return 0 end
+  return r
+end
+
+if n > limit then
+  if rotated then store(cur) end
+  return {0, remaining(cur), -1, reset_of(cur)}
+end
+
+if cur + n <= budget then
+  cur = cur + n
+  store(cur)
+  return {1, budget - cur, 0, reset_of(cur)}
+end
+
+-- The earliest of: later in this window (the previous count's weight shrinks); in the next
+-- window, where the current count becomes the weighted previous one.
+local retry = nil
+local s = limit - cur - n
+if s >= 0 and prev > s then
+  local e2 = w - floor_mul_div(s, w, prev)
+  if e2 < e + 1 then e2 = e + 1 end
+  if e2 < w then retry = offset + e2 end
+end
+if not retry then
+  local s2 = limit - n
+  local e_next = 0
+  if cur > s2 then e_next = w - floor_mul_div(s2, w, cur) end
+  retry = offset + w + e_next
+end
+if retry < 1 then retry = 1 end
+if rotated then store(cur) end
+return {0, remaining(cur), retry, reset_of(cur)}

@@ -1,0 +1,79 @@
+package dev.ratelimiter.redis;
+
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.Ticker;
+import dev.ratelimiter.redis.testing.RedisProcess;
+import dev.ratelimiter.redis.testing.RedisServers;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One Lettuce connection, shared by the test classes of a run, and fresh key prefixes so that no
+ * two limiters of a run share state.
+ *
+ * <p>It connects to {@code REDIS_URL} when set, else to a {@code redis-server} of its own, stopped
+ * by a shutdown hook: the harness's shared server is stopped when JUnit Jupiter finishes, and the
+ * jqwik properties of the conformance suites run after that, on another engine.
+ */
+final class SharedConnection {
+
+    private static final AtomicLong PREFIXES = new AtomicLong();
+    private static RedisClient client;
+    private static StatefulRedisConnection<String, String> connection;
+
+    private SharedConnection() {
+    }
+
+    /** @return the shared connection, opened on first use */
+    static synchronized StatefulRedisConnection<String, String> get() {
+        if (connection == null) {
+            String url = System.getenv(RedisServers.REDIS_URL);
+            if (url == null || url.isBlank()) {
+                RedisProcess server = RedisProcess.start();
+                Runtime.getRuntime().addShutdownHook(new Thread(server::close, "redis-server-shutdown"));
+                url = server.uri();
+            }
+            client = RedisClient.create(url);
+            connection = client.connect();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                connection.close();
+                client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            }, "lettuce-shutdown"));
+        }
+        return connection;
+    }
+
+    /** @return a key prefix no other limiter of this run uses */
+    static String freshPrefix() {
+        return "t" + PREFIXES.incrementAndGet() + ":";
+    }
+
+    /**
+     * A client-time limiter on a fresh prefix, in nanoseconds from the ticker's current reading,
+     * with a TTL grace of an hour so that no state expires while a fake clock stands still.
+     */
+    static RateLimiter clientTime(Limit limit, Ticker ticker, Sleeper sleeper) {
+        return RedisRateLimiters.builder(get().async())
+                .prefix(freshPrefix())
+                .clientTime(ticker, TimeUnit.NANOSECONDS, ticker.read())
+                .ttlGrace(Duration.ofHours(1))
+                .sleeper(sleeper)
+                .build()
+                .create("conformance", limit);
+    }
+
+    /** @return whether a Redis limiter in nanoseconds accepts the limit */
+    static boolean fitsNanoseconds(Limit limit) {
+        try {
+            LimitArgs.of(limit, 1);
+            return true;
+        } catch (IllegalArgumentException tooLarge) {
+            return false;
+        }
+    }
+}
