@@ -485,10 +485,10 @@ class GcraLimiterTest {
     @Test
     void tryAcquireAllocatesNothing() {
         java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
-        org.junit.jupiter.api.Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean);
+        assertThat(bean).as("HotSpot thread allocation counters").isInstanceOf(com.sun.management.ThreadMXBean.class);
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
-        org.junit.jupiter.api.Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported()
-                && threads.isThreadAllocatedMemoryEnabled());
+        assertThat(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled())
+                .as("thread allocation counting").isTrue();
         GcraLimiter limiter = tokenBucket(1_000_000, 3, Duration.ofSeconds(7));
         long id = Thread.currentThread().getId();
         int sink = 0;
