@@ -39,19 +39,29 @@ final class ScriptCaller {
      */
     CompletableFuture<List<Object>> call(Scripts script, String key, String... args) {
         String[] keys = {key};
-        CompletableFuture<List<Object>> first = commands.<List<Object>>evalsha(
-                script.sha(), ScriptOutputType.MULTI, keys, args).toCompletableFuture();
-        CompletableFuture<List<Object>> result = first.handle((reply, failure) -> {
-            if (failure == null) {
-                return CompletableFuture.completedFuture(reply);
-            }
-            if (unwrap(failure) instanceof RedisNoScriptException) {
-                return commands.<List<Object>>eval(script.body(), ScriptOutputType.MULTI, keys, args)
-                        .toCompletableFuture();
-            }
-            return CompletableFuture.<List<Object>>failedFuture(unwrap(failure));
-        }).thenCompose(f -> f);
-        return result.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS).handle((reply, failure) -> {
+        // The caller's deadline starts now. The NOSCRIPT fallback is sent only while it has not
+        // passed: an EVALSHA answered after the caller gave up (e.g. buffered by Lettuce while
+        // reconnecting) must not run the script anyway.
+        CompletableFuture<List<Object>> result = new CompletableFuture<List<Object>>()
+                .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS);
+        commands.<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI, keys, args)
+                .whenComplete((reply, failure) -> {
+                    if (failure == null) {
+                        result.complete(reply);
+                    } else if (unwrap(failure) instanceof RedisNoScriptException && !result.isDone()) {
+                        commands.<List<Object>>eval(script.body(), ScriptOutputType.MULTI, keys, args)
+                                .whenComplete((again, failedAgain) -> {
+                                    if (failedAgain == null) {
+                                        result.complete(again);
+                                    } else {
+                                        result.completeExceptionally(unwrap(failedAgain));
+                                    }
+                                });
+                    } else {
+                        result.completeExceptionally(unwrap(failure));
+                    }
+                });
+        return result.handle((reply, failure) -> {
             if (failure == null) {
                 return reply;
             }
