@@ -73,7 +73,12 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     public CompletionStage<Decision> decideAsync(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
-        String now = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
+        String now;
+        try {
+            now = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
+        } catch (IllegalStateException outOfRange) {
+            return CompletableFuture.failedFuture(outOfRange); // async callers get a failed stage
+        }
         String n = Long.toString(permits);
         String[] argv = switch (args.script) {
             case GCRA -> new String[] {now, Long.toString(args.max), Long.toString(args.rate),

@@ -20,6 +20,12 @@ local origin = tonumber(st[1]) or tonumber(ARGV[5])
 local hw, prev, cur = tonumber(st[2]) or 0, tonumber(st[3]) or 0, tonumber(st[4]) or 0
 
 local t = now - origin
+-- Exact only below 2^53: a reading that far from the windows' origin (another process's clock,
+-- or one set far off) is refused rather than filed under a rounded window.
+if t >= 9007199254740992 or t <= -9007199254740992 then
+  return redis.error_reply('ERR rate limiter: clock reading ' .. string.format('%.0f', now)
+    .. ' is 2^53 or more units from the window origin ' .. string.format('%.0f', origin))
+end
 local k = math.floor(t / w)
 while k * w > t do k = k - 1 end
 while (k + 1) * w <= t do k = k + 1 end
