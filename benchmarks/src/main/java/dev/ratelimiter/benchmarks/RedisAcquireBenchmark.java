@@ -58,8 +58,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class RedisAcquireBenchmark {
 
-    /** Capacity and refill per second: at ~10^5 decisions per second it never runs dry. */
+    /** The capacity: at ~10^5 decisions per second, with no refill, it would last 10^7 s. */
     static final long HUGE = 1_000_000_000_000L;
+
+    /** The refill per second: the largest rate a limit may have. */
+    static final long RATE = 1_000_000_000L;
 
     private Process server;
     private Path extracted;
@@ -84,23 +87,33 @@ public class RedisAcquireBenchmark {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
-        awaitListening(port);
-        client = RedisClient.create(RedisURI.create("127.0.0.1", port));
-        connection = client.connect();
-        sync = connection.sync();
-        limiter = RedisRateLimiters.builder(connection.async()).build()
-                .create("benchmark", TokenBucket.of(HUGE, HUGE, Duration.ofSeconds(1)));
-        noopSha = sync.scriptLoad("return 1");
-        if (!limiter.tryAcquire() || !limiter.decide(1).isAllowed()) {
-            throw new IllegalStateException("the benchmark limit refused a request");
+        try {
+            awaitListening(port);
+            client = RedisClient.create(RedisURI.create("127.0.0.1", port));
+            connection = client.connect();
+            sync = connection.sync();
+            limiter = RedisRateLimiters.builder(connection.async()).build()
+                    .create("benchmark", TokenBucket.of(HUGE, RATE, Duration.ofSeconds(1)));
+            noopSha = sync.scriptLoad("return 1");
+            if (!limiter.tryAcquire() || !limiter.decide(1).isAllowed()) {
+                throw new IllegalStateException("the benchmark limit refused a request");
+            }
+            Long one = sync.evalsha(noopSha, ScriptOutputType.INTEGER);
+            if (one == null || one != 1L) {
+                throw new IllegalStateException("the no-op script answered " + one);
+            }
+            System.out.println("# redis-server " + binary + " " + sync.info("server").lines()
+                    .filter(l -> l.startsWith("redis_version:")).findFirst().orElse("?") + " on port " + port
+                    + "; no-op script sha " + noopSha);
+        } catch (Exception | Error e) {
+            // JMH runs no tear-down after a failed set-up: stop the server here.
+            try {
+                tearDown();
+            } catch (Exception cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
-        Long one = sync.evalsha(noopSha, ScriptOutputType.INTEGER);
-        if (one == null || one != 1L) {
-            throw new IllegalStateException("the no-op script answered " + one);
-        }
-        System.out.println("# redis-server " + binary + " " + sync.info("server").lines()
-                .filter(l -> l.startsWith("redis_version:")).findFirst().orElse("?") + " on port " + port
-                + "; no-op script sha " + noopSha);
     }
 
     /** Every call was granted: else the figure would be of the refusal path. */
