@@ -6,7 +6,6 @@ import dev.ratelimiter.Limit;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
 import dev.ratelimiter.internal.Checks;
-import java.math.BigInteger;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -25,14 +24,27 @@ import java.util.concurrent.ExecutionException;
  * client clock passed with each call; two clients whose readings arrive out of order are judged
  * as the scripts document for a clock that steps back (no permit is created).
  *
- * Blocking acquire polls: decide; if refused, sleep the decision's retry-after and decide
- * again, until granted or the deadline. Nothing is reserved, so an interrupted or timed-out wait
- * has nothing to give back, and another caller may take the permits first (the waiter then
- * waits again, within its deadline).
+ * Blocking acquire on the GCRA limits (token bucket, leaky bucket meter and queue) reserves, as
+ * the local GCRA limiter does: one script call checks that the slot comes within the timeout (and,
+ * for the queue, that the queue holds the request), moves F past the request as a grant would,
+ * and returns the wait; the caller then sleeps until its slot. Other callers, in any process, see
+ * the debt and queue behind it, so waiters fill the queue and the next caller is refused at once.
+ * The slot is counted from the moment the reply arrives, which is after the script read its
+ * clock: a waiter never leaves before the slot the script gave it. If the wait ends by an
+ * exception before the slot, a second script gives the reservation back only if it is still the
+ * last write to the key (F still equals what the reservation wrote), restoring exactly the state
+ * it replaced; otherwise later grants were computed on top of it and it is forfeited, which only
+ * under-admits. If that call fails (Redis unreachable), the reservation is forfeited too.
+ *
+ * Blocking acquire on the sliding windows polls: decide; if refused, sleep the decision's
+ * retry-after and decide again, until granted or the deadline. Nothing is reserved, so an
+ * interrupted or timed-out wait has nothing to give back, and another caller may take the permits
+ * first (the waiter then waits again, within its deadline).
  */
 /**
  * The Redis-backed keyed limiter; see {@link RedisRateLimiters}. Thread-safe; each decision is
- * one round trip; {@code tryAcquire(key, permits, timeout)} blocks, polling.
+ * one round trip; {@code tryAcquire(key, permits, timeout)} blocks: the GCRA limits reserve their
+ * slot and sleep until it comes, the sliding windows poll.
  */
 final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRateLimiter<String> {
 
@@ -130,13 +142,16 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         }
         long timeoutNanos = saturatedNanos(timeout);
         Ticker ticker = clock.deadlineTicker();
+        if (args.script == Scripts.GCRA) {
+            return reserveAndAwait(key, permits, Math.max(0, timeoutNanos), ticker);
+        }
         long start = ticker.read();
         while (true) {
             Decision d = decide(key, permits);
             if (d.isAllowed()) {
                 return true;
             }
-            if (d.exceedsLimit() || (args.queue && !queueAdmits(d.retryAfterNanos(), permits))) {
+            if (d.exceedsLimit()) {
                 return false;
             }
             long left = timeoutNanos - (ticker.read() - start);
@@ -147,12 +162,67 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         }
     }
 
-    /** Whether a queue with this debt has room for {@code n} more: debt * R + n * P <= Q * P. */
-    private boolean queueAdmits(long debtNanos, long n) {
-        BigInteger debt = BigInteger.valueOf(debtNanos / clock.unitNanos());
-        BigInteger p = BigInteger.valueOf(args.period);
-        return debt.multiply(BigInteger.valueOf(args.rate)).add(BigInteger.valueOf(n).multiply(p))
-                .compareTo(BigInteger.valueOf(args.max).multiply(p)) <= 0;
+    /** The largest wait, in time units, the scripts compare exactly: 2^53. */
+    private static final long MAX_WAIT_UNITS = 1L << 53;
+
+    /**
+     * Reserves the permits in Redis if their slot comes within the timeout, then sleeps until it
+     * comes; a wait that ends by an exception before the slot gives the reservation back if it is
+     * still the last write.
+     */
+    private boolean reserveAndAwait(String key, long permits, long timeoutNanos, Ticker ticker)
+            throws InterruptedException {
+        String now = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
+        String maxWait = Long.toString(Math.min(timeoutNanos / clock.unitNanos(), MAX_WAIT_UNITS));
+        String redisKey = redisKey(key);
+        List<Object> reply = await(caller.call(args.script, redisKey, now, Long.toString(args.max),
+                Long.toString(args.rate), Long.toString(args.period), Long.toString(permits), args.queue ? "1" : "0",
+                unitsPerMs, graceMs, "reserve", maxWait));
+        if (((Long) reply.get(0)) != 1L) {
+            return false;
+        }
+        long slot = saturatedAdd(ticker.read(), nanos((Long) reply.get(2)));
+        String reserved = Long.toString((Long) reply.get(4));
+        String replaced = ((Long) reply.get(5)) == 1L ? Long.toString((Long) reply.get(6)) : "";
+        while (true) {
+            long left = slot - ticker.read();
+            if (left <= 0) {
+                return true;
+            }
+            try {
+                sleeper.sleepNanos(left);
+            } catch (InterruptedException | RuntimeException | Error e) {
+                if (slot - ticker.read() > 0) {
+                    release(redisKey, reserved, replaced, e);
+                    throw e;
+                }
+                if (e instanceof InterruptedException) {
+                    // The wait was over: the permits are this caller's. Keep the interrupt for the
+                    // caller to see rather than take back permits it already waited for.
+                    Thread.currentThread().interrupt();
+                    return true;
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** Gives a reservation back if it is still the last write; a failure is recorded on {@code cause}. */
+    private void release(String redisKey, String reserved, String replaced, Throwable cause) {
+        try {
+            String now = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
+            // Not through await: the thread may be interrupted, and the call is bounded by its timeout.
+            caller.call(args.script, redisKey, now, Long.toString(args.max), Long.toString(args.rate),
+                    Long.toString(args.period), "1", args.queue ? "1" : "0", unitsPerMs, graceMs,
+                    "release", reserved, replaced).join();
+        } catch (RuntimeException failed) {
+            cause.addSuppressed(failed); // forfeited: only under-admits
+        }
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 
     private static long saturatedNanos(Duration d) {
@@ -163,7 +233,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         }
     }
 
-    private static Decision await(CompletableFuture<Decision> future) {
+    private static <T> T await(CompletableFuture<T> future) {
         try {
             // Bounded: the caller's future fails after the configured timeout.
             return future.get();

@@ -10,7 +10,6 @@ import dev.ratelimiter.conformance.LeakyBucketQueueConformance;
 import dev.ratelimiter.internal.Checks;
 import java.time.Duration;
 import net.jqwik.api.Arbitrary;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,17 +48,5 @@ class RedisLeakyBucketQueueConformanceTest extends LeakyBucketQueueConformance {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at most 2^52")
                 .hasMessageContaining("=" + Checks.MAX_PERMITS);
-    }
-
-    /**
-     * Not yet met: the Redis limiters' blocking acquire polls (decide, sleep the retry-after,
-     * decide again) and reserves nothing, so two parked waiters do not occupy the queue and a
-     * third caller is not refused. Reserving the queue slot in the script (and giving it back
-     * when the wait ends early) is the planned fix.
-     */
-    @Test
-    @Override
-    @Disabled("blocking acquire on Redis polls and reserves no queue slot yet")
-    public void concurrentWaitersFillTheQueueAndTheNextCallerIsRefusedAtOnce() {
     }
 }
