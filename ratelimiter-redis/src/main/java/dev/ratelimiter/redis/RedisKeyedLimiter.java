@@ -25,6 +25,10 @@ import java.util.concurrent.ExecutionException;
  * client clock passed with each call; two clients whose readings arrive out of order are judged
  * as the scripts document for a clock that steps back (no permit is created).
  *
+ * A decision Redis cannot take (timeout, connection, Redis error) is answered by the failure
+ * policy on whichever thread completes the failed stage; a blocking acquire applies it to each
+ * poll, so under fail-closed it waits the policy's retry-after and asks Redis again.
+ *
  * Blocking acquire polls: decide; if refused, sleep the decision's retry-after and decide
  * again, until granted or the deadline. Nothing is reserved, so an interrupted or timed-out wait
  * has nothing to give back, and another caller may take the permits first (the waiter then
@@ -46,9 +50,17 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     private final String origin;
     private final String unitsPerMs;
     private final String graceMs;
+    /** What a decision Redis could not take is answered with. */
+    private final FailureHandler failures;
 
     RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
                       Sleeper sleeper, long graceMs) {
+        this(caller, prefix, name, args, clock, sleeper, graceMs, FailureHandler.PROPAGATE);
+    }
+
+    RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
+                      Sleeper sleeper, long graceMs, FailureHandler failures) {
+        this.failures = failures;
         this.caller = caller;
         this.prefix = prefix;
         this.name = name;
@@ -83,7 +95,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
             case SLIDING_COUNTER -> new String[] {now, Long.toString(args.max), Long.toString(args.period), n,
                     origin, unitsPerMs, graceMs};
         };
-        return caller.call(args.script, redisKey(key), argv).thenApply(reply -> toDecision(reply, permits));
+        return caller.call(args.script, redisKey(key), argv).thenApply(reply -> toDecision(reply, permits))
+                .exceptionally(failure -> failures.onFailure(key, permits, failure));
     }
 
     private Decision toDecision(List<Object> reply, long permits) {
