@@ -50,7 +50,9 @@ import java.util.function.Consumer;
  * take (no answer in time, connection down, a Redis error) is answered by the
  * {@link Builder#failurePolicy failure policy}: by default a local limiter decides
  * ({@link FailurePolicy#fallbackToLocal()}); fail open, fail closed and propagating the
- * {@link RedisRateLimiterException} are the alternatives. A call that timed out is never retried
+ * {@link RedisRateLimiterException} are the alternatives. A blocking
+ * {@code tryAcquire(key, permits, timeout)} applies the policy to each of its polls, so it returns
+ * within its own timeout plus at most one decision's timeout. A call that timed out is never retried
  * (it may have counted); its pending Lettuce command is cancelled, so it is not sent later either.
  * Recovery needs no restart: Lettuce reconnects by itself, and a restarted Redis that lost the
  * scripts answers {@code NOSCRIPT}, upon which the script is sent once with {@code EVAL}.
