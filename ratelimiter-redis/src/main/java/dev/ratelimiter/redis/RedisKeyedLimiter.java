@@ -24,6 +24,10 @@ import java.util.concurrent.ExecutionException;
  * client clock passed with each call; two clients whose readings arrive out of order are judged
  * as the scripts document for a clock that steps back (no permit is created).
  *
+ * A decision Redis cannot take (timeout, connection, Redis error) is answered by the failure
+ * policy on whichever thread completes the failed stage; a blocking acquire applies it to each
+ * poll, so under fail-closed it waits the policy's retry-after and asks Redis again.
+ *
  * Blocking acquire on the GCRA limits (token bucket, leaky bucket meter and queue) reserves, as
  * the local GCRA limiter does: one script call checks that the slot comes within the timeout (and,
  * for the queue, that the queue holds the request), moves F past the request as a grant would,
@@ -58,9 +62,17 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     private final String origin;
     private final String unitsPerMs;
     private final String graceMs;
+    /** What a decision Redis could not take is answered with. */
+    private final FailureHandler failures;
 
     RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
                       Sleeper sleeper, long graceMs) {
+        this(caller, prefix, name, args, clock, sleeper, graceMs, FailureHandler.PROPAGATE);
+    }
+
+    RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
+                      Sleeper sleeper, long graceMs, FailureHandler failures) {
+        this.failures = failures;
         this.caller = caller;
         this.prefix = prefix;
         this.name = name;
@@ -100,7 +112,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
             case SLIDING_COUNTER -> new String[] {now, Long.toString(args.max), Long.toString(args.period), n,
                     origin, unitsPerMs, graceMs};
         };
-        return caller.call(args.script, redisKey(key), argv).thenApply(reply -> toDecision(reply, permits));
+        return caller.call(args.script, redisKey(key), argv).thenApply(reply -> toDecision(reply, permits))
+                .exceptionally(failure -> failures.onFailure(key, permits, failure));
     }
 
     private Decision toDecision(List<Object> reply, long permits) {
@@ -142,10 +155,15 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         }
         long timeoutNanos = saturatedNanos(timeout);
         Ticker ticker = clock.deadlineTicker();
-        if (args.script == Scripts.GCRA) {
-            return reserveAndAwait(key, permits, Math.max(0, timeoutNanos), ticker);
-        }
         long start = ticker.read();
+        if (args.script == Scripts.GCRA) {
+            try {
+                return reserveAndAwait(key, permits, Math.max(0, timeoutNanos), ticker);
+            } catch (RedisRateLimiterException redisFailed) {
+                // Redis could not reserve: poll instead, so that the failure policy answers
+                // each attempt (within the same deadline) as it does for every other call.
+            }
+        }
         while (true) {
             Decision d = decide(key, permits);
             if (d.isAllowed()) {

@@ -9,6 +9,7 @@ import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Entry point to the Redis limiters: the algorithms of the local module as Lua scripts, one
@@ -44,6 +45,41 @@ import java.util.concurrent.TimeUnit;
  * measured by the client clock, read as real time, plus {@link Builder#ttlGrace grace}: the
  * grace covers clients whose clocks lag and clocks that do not run at real speed (a fake clock).
  *
+ * <h2>Failures</h2>
+ * Every decision waits at most {@link Builder#timeout timeout} for Redis. A decision Redis cannot
+ * take (no answer in time, connection down, a Redis error) is answered by the
+ * {@link Builder#failurePolicy failure policy}: by default a local limiter decides
+ * ({@link FailurePolicy#fallbackToLocal()}); fail open, fail closed and propagating the
+ * {@link RedisRateLimiterException} are the alternatives. A blocking
+ * {@code tryAcquire(key, permits, timeout)} applies the policy to each of its polls, so it returns
+ * within its own timeout plus at most one decision's timeout. A call that timed out is never retried
+ * (it may have counted); its pending Lettuce command is cancelled, so it is not sent later either.
+ * Recovery needs no restart: Lettuce reconnects by itself, and a restarted Redis that lost the
+ * scripts answers {@code NOSCRIPT}, upon which the script is sent once with {@code EVAL}.
+ * Recommended Lettuce settings for a limiter connection:
+ * <pre>{@code
+ * Duration timeout = Duration.ofMillis(200);        // the limiters' timeout too
+ * client.setOptions(ClientOptions.builder()
+ *         // While disconnected, fail at once (the policy answers at once) instead of queueing
+ *         // commands that could run after the reconnect, long after their callers gave up.
+ *         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+ *         // Do not replay a decision that was sent before the connection dropped: it may
+ *         // have counted already.
+ *         .replayFilter(command -> command.getType() == CommandType.EVALSHA
+ *                 || command.getType() == CommandType.EVAL)
+ *         // Lettuce's own bound on each command, so none lingers in its queues.
+ *         .timeoutOptions(TimeoutOptions.enabled(timeout))
+ *         .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).keepAlive(true).build())
+ *         .build());
+ * RedisRateLimiters redis = RedisRateLimiters.builder(connection.async()).timeout(timeout).build();
+ * }</pre>
+ * With Lettuce's defaults the limiters still answer within their timeout (they never wait on
+ * Lettuce unboundedly), but calls made while disconnected are buffered by Lettuce until the
+ * timeout and unanswered commands in flight when the connection dropped are replayed after the
+ * reconnect if their call has not timed out yet. Lettuce's reconnect backoff (exponential up to
+ * 30 s by default, {@code ClientResources.builder().reconnectDelay(...)}) bounds how soon Redis
+ * decides again after it comes back.
+ *
  * <h2>Exactness</h2>
  * Lua numbers are doubles, exact for integers below 2^53. Limits whose numbers, in the time
  * unit of the decisions, exceed 2^52 (capacity, window limit, reduced rate terms, window length,
@@ -57,8 +93,12 @@ public final class RedisRateLimiters {
     private final Clock clock;
     private final Sleeper sleeper;
     private final long graceMs;
+    private final FailurePolicy failurePolicy;
+    private final Consumer<? super RedisRateLimiterException> failureListener;
 
     private RedisRateLimiters(Builder b) {
+        this.failurePolicy = b.failurePolicy;
+        this.failureListener = b.failureListener;
         this.caller = new ScriptCaller(b.commands, b.timeout);
         this.prefix = b.prefix;
         this.clock = b.clock;
@@ -69,7 +109,8 @@ public final class RedisRateLimiters {
     /**
      * @param commands the async commands of a standalone or cluster connection
      *                 ({@code connection.async()})
-     * @return a builder with the defaults: prefix {@code "rl:"}, timeout 1 s, Redis time
+     * @return a builder with the defaults: prefix {@code "rl:"}, timeout 1 s, Redis time,
+     *     failure policy {@link FailurePolicy#fallbackToLocal()}
      * @throws NullPointerException if {@code commands} is {@code null}
      */
     public static Builder builder(RedisScriptingAsyncCommands<String, String> commands) {
@@ -83,8 +124,10 @@ public final class RedisRateLimiters {
      * @param limit the limit
      * @return the keyed limiter, also an {@link AsyncKeyedRateLimiter}
      * @throws NullPointerException     if an argument is {@code null}
-     * @throws IllegalArgumentException if {@code name} has braces or the limit does not fit the
-     *                                  scripts' exact arithmetic
+     * @throws IllegalArgumentException if {@code name} has braces, the limit does not fit the
+     *                                  scripts' exact arithmetic, or the
+     *                                  {@link FailurePolicy#fallbackToLocal(int) local fallback}
+     *                                  cannot divide it among the expected instances
      */
     public KeyedLimiter keyed(String name, Limit limit) {
         Objects.requireNonNull(name, "name");
@@ -93,7 +136,8 @@ public final class RedisRateLimiters {
             throw new IllegalArgumentException("name must not contain '{' or '}': name=" + name);
         }
         LimitArgs args = LimitArgs.of(limit, clock.unitNanos());
-        return new KeyedLimiter(new RedisKeyedLimiter(caller, prefix, name, args, clock, sleeper, graceMs));
+        FailureHandler failures = FailureHandler.of(failurePolicy, limit, clock.deadlineTicker(), failureListener);
+        return new KeyedLimiter(new RedisKeyedLimiter(caller, prefix, name, args, clock, sleeper, graceMs, failures));
     }
 
     /**
@@ -214,6 +258,8 @@ public final class RedisRateLimiters {
         private Clock clock = new Clock(null, 1000, 0);
         private Duration ttlGrace = Duration.ofSeconds(1);
         private Sleeper sleeper = Sleeper.system();
+        private FailurePolicy failurePolicy = FailurePolicy.fallbackToLocal();
+        private Consumer<? super RedisRateLimiterException> failureListener = failure -> { };
 
         private Builder(RedisScriptingAsyncCommands<String, String> commands) {
             this.commands = commands;
@@ -236,7 +282,8 @@ public final class RedisRateLimiters {
 
         /**
          * @param timeout the longest a decision waits for Redis (default 1 s); a call that times
-         *                out fails with {@link RedisRateLimiterException} and is not retried
+         *                out is answered by the {@link #failurePolicy failure policy} and is not
+         *                retried
          * @return this
          * @throws NullPointerException     if {@code timeout} is {@code null}
          * @throws IllegalArgumentException if it is not positive
@@ -298,6 +345,31 @@ public final class RedisRateLimiters {
          */
         public Builder sleeper(Sleeper sleeper) {
             this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        /**
+         * @param policy what a decision answers when Redis cannot take it: timed out, connection
+         *               down, or a Redis error (default {@link FailurePolicy#fallbackToLocal()},
+         *               for the reasons given in {@link FailurePolicy})
+         * @return this
+         * @throws NullPointerException if {@code policy} is {@code null}
+         */
+        public Builder failurePolicy(FailurePolicy policy) {
+            this.failurePolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * @param listener told of every decision Redis could not take, before the failure policy
+         *                 answers it (default: nothing); called on the thread that sees the failure
+         *                 (a caller, Lettuce's event loop or the timeout scheduler), so it must be
+         *                 quick and must not block. What it throws is ignored.
+         * @return this
+         * @throws NullPointerException if {@code listener} is {@code null}
+         */
+        public Builder failureListener(Consumer<? super RedisRateLimiterException> listener) {
+            this.failureListener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.ratelimiter.redis;
 
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
@@ -9,13 +10,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /*
  * One round trip per decision: EVALSHA. If Redis answers NOSCRIPT (restarted, failed over, or
  * SCRIPT FLUSH), the same call is sent once more as EVAL with the whole body, which also caches
  * the script again and, in a cluster, is routed by its key like EVALSHA. Only NOSCRIPT is
  * retried: a NOSCRIPT reply proves the script did not run. Any other failure, and above all a
- * timeout, is reported as is: a call that timed out may already have counted.
+ * timeout, is reported as is: a call that timed out may already have counted. On timeout the
+ * pending Lettuce command is cancelled, so that Lettuce does not send it after a reconnect, and a
+ * NOSCRIPT reply that arrives after the timeout sends no EVAL.
  *
  * Thread safety: stateless apart from final fields; Lettuce's async commands are thread-safe and
  * pipeline over the shared connection.
@@ -39,34 +44,41 @@ final class ScriptCaller {
      */
     CompletableFuture<List<Object>> call(Scripts script, String key, String... args) {
         String[] keys = {key};
-        // The caller's deadline starts now. The NOSCRIPT fallback is sent only while it has not
-        // passed: an EVALSHA answered after the caller gave up (e.g. buffered by Lettuce while
-        // reconnecting) must not run the script anyway.
-        CompletableFuture<List<Object>> result = new CompletableFuture<List<Object>>()
-                .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS);
-        commands.<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI, keys, args)
-                .whenComplete((reply, failure) -> {
-                    if (failure == null) {
-                        result.complete(reply);
-                    } else if (unwrap(failure) instanceof RedisNoScriptException && !result.isDone()) {
-                        commands.<List<Object>>eval(script.body(), ScriptOutputType.MULTI, keys, args)
-                                .whenComplete((again, failedAgain) -> {
-                                    if (failedAgain == null) {
-                                        result.complete(again);
-                                    } else {
-                                        result.completeExceptionally(unwrap(failedAgain));
-                                    }
-                                });
-                    } else {
-                        result.completeExceptionally(unwrap(failure));
-                    }
-                });
-        return result.handle((reply, failure) -> {
+        // The Lettuce futures of this call, cancelled when it times out: a cancelled command
+        // still waiting in Lettuce's buffers (disconnected, or queued behind a slow write) is
+        // never written, so a call that timed out cannot run later, after a reconnect.
+        AtomicReference<CompletableFuture<List<Object>>> inFlight = new AtomicReference<>();
+        CompletableFuture<List<Object>> first = send(inFlight,
+                () -> commands.evalsha(script.sha(), ScriptOutputType.MULTI, keys, args));
+        CompletableFuture<List<Object>> result = new CompletableFuture<>();
+        first.whenComplete((reply, failure) -> {
+            if (failure == null) {
+                result.complete(reply);
+            } else if (unwrap(failure) instanceof RedisNoScriptException && !result.isDone()) {
+                // NOSCRIPT proves the script did not run; but once the call has timed out its
+                // caller has been answered, and a late EVAL would count a request nobody waits for.
+                send(inFlight, () -> commands.eval(script.body(), ScriptOutputType.MULTI, keys, args))
+                        .whenComplete((r, f) -> {
+                            if (f == null) {
+                                result.complete(r);
+                            } else {
+                                result.completeExceptionally(unwrap(f));
+                            }
+                        });
+            } else {
+                result.completeExceptionally(unwrap(failure));
+            }
+        });
+        return result.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS).handle((reply, failure) -> {
             if (failure == null) {
                 return reply;
             }
             Throwable cause = unwrap(failure);
             if (cause instanceof TimeoutException) {
+                CompletableFuture<List<Object>> pending = inFlight.get();
+                if (pending != null) {
+                    pending.cancel(false);
+                }
                 throw new RedisRateLimiterException("no answer from Redis within "
                         + Duration.ofNanos(timeoutNanos) + " for key " + key, cause);
             }
@@ -75,6 +87,22 @@ final class ScriptCaller {
             }
             throw new RedisRateLimiterException("rate-limit script failed for key " + key + ": " + cause, cause);
         });
+    }
+
+    /**
+     * Sends one command, recording its future in {@code inFlight}; a command Lettuce refuses at
+     * once (it may throw instead of failing the future) becomes a failed future too.
+     */
+    private static CompletableFuture<List<Object>> send(AtomicReference<CompletableFuture<List<Object>>> inFlight,
+                                                        Supplier<RedisFuture<List<Object>>> command) {
+        CompletableFuture<List<Object>> future;
+        try {
+            future = command.get().toCompletableFuture();
+        } catch (RuntimeException refused) {
+            future = CompletableFuture.failedFuture(refused);
+        }
+        inFlight.set(future);
+        return future;
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -60,7 +60,9 @@ class RedisLimiterTest {
     }
 
     private static RedisRateLimiters.Builder builder() {
-        return RedisRateLimiters.builder(connection.async()).prefix(SharedConnection.freshPrefix());
+        // A Redis failure must fail the test, not be answered by the local fallback.
+        return RedisRateLimiters.builder(connection.async()).prefix(SharedConnection.freshPrefix())
+                .failurePolicy(FailurePolicy.propagate());
     }
 
     @Test

@@ -63,6 +63,8 @@ final class SharedConnection {
                 .clientTime(ticker, TimeUnit.NANOSECONDS, ticker.read())
                 .ttlGrace(Duration.ofHours(1))
                 .sleeper(sleeper)
+                // A Redis failure must fail the test, not be answered by the local fallback.
+                .failurePolicy(FailurePolicy.propagate())
                 .build()
                 .create("conformance", limit);
     }

@@ -1,0 +1,160 @@
+package dev.ratelimiter.redis;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.LeakyBucket;
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.SlidingWindow;
+import dev.ratelimiter.Ticker;
+import dev.ratelimiter.TokenBucket;
+import dev.ratelimiter.internal.Checks;
+import dev.ratelimiter.local.LocalKeyedRateLimiter;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+
+/*
+ * Applies a FailurePolicy to the failed decisions of one keyed limiter.
+ *
+ * Invariants and concurrency: all fields are final and set at construction; the only mutable
+ * state is the local fallback limiter, itself thread-safe and lock-free. Any number of threads
+ * (callers, Lettuce's event loop, the timeout scheduler) may call onFailure at once. Only
+ * RedisRateLimiterException, the failure of the round trip itself, is answered by the policy:
+ * anything else (an IllegalArgumentException, a bug surfacing as ClassCastException) is a fault
+ * of this process and is rethrown unchanged, whatever the policy.
+ */
+/** What one keyed limiter answers when Redis cannot decide. Thread-safe. */
+final class FailureHandler {
+
+    /** Lets every failure through: the behaviour of {@link FailurePolicy#propagate()}. */
+    static final FailureHandler PROPAGATE = new FailureHandler(FailurePolicy.propagate(), 1, null, failure -> { });
+
+    private final FailurePolicy policy;
+    private final long maxPermits;
+    /** The fallback limiter, or {@code null} unless the policy is the local fallback. */
+    private final LocalKeyedRateLimiter<String> local;
+    private final Consumer<? super RedisRateLimiterException> listener;
+
+    private FailureHandler(FailurePolicy policy, long maxPermits, LocalKeyedRateLimiter<String> local,
+                           Consumer<? super RedisRateLimiterException> listener) {
+        this.policy = policy;
+        this.maxPermits = maxPermits;
+        this.local = local;
+        this.listener = listener;
+    }
+
+    /**
+     * @param policy   the policy
+     * @param limit    the limit of the keyed limiter
+     * @param ticker   the clock of the local fallback
+     * @param listener told of every failure before the policy answers it
+     * @return the handler
+     * @throws IllegalArgumentException if the fallback's division leaves the limit no permit
+     */
+    static FailureHandler of(FailurePolicy policy, Limit limit, Ticker ticker,
+                             Consumer<? super RedisRateLimiterException> listener) {
+        LocalKeyedRateLimiter<String> local = null;
+        if (policy.kind() == FailurePolicy.Kind.FALLBACK) {
+            local = LocalKeyedRateLimiter.builder(divide(limit, policy.instances())).ticker(ticker).build();
+        }
+        return new FailureHandler(policy, limit.maxPermits(), local, listener);
+    }
+
+    /**
+     * Answers a failed decision by the policy.
+     *
+     * @param failure what the decision failed with, perhaps wrapped in a {@link CompletionException}
+     * @return the policy's decision
+     * @throws RuntimeException the failure itself, unless it is a {@link RedisRateLimiterException}
+     *                          that the policy answers
+     */
+    Decision onFailure(String key, long permits, Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (!(cause instanceof RedisRateLimiterException redisFailure)) {
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error e) {
+                throw e;
+            }
+            throw new CompletionException(cause);
+        }
+        try {
+            listener.accept(redisFailure);
+        } catch (RuntimeException ignored) {
+            // A listener is for logs and metrics: its failure does not change the answer.
+        }
+        switch (policy.kind()) {
+            case FAIL_OPEN:
+                if (permits > maxPermits) {
+                    return Decision.exceeding(permits, 0, 0, maxPermits);
+                }
+                return Decision.allowed(permits, 0, 0, maxPermits);
+            case FAIL_CLOSED:
+                if (permits > maxPermits) {
+                    return Decision.exceeding(permits, 0, 0, maxPermits);
+                }
+                return Decision.denied(permits, 0, policy.retryAfterNanos(), policy.retryAfterNanos(), maxPermits);
+            case FALLBACK:
+                return local.decide(key, permits);
+            default:
+                throw redisFailure;
+        }
+    }
+
+    /** @return the local fallback limiter, or {@code null}; for tests */
+    LocalKeyedRateLimiter<String> local() {
+        return local;
+    }
+
+    /**
+     * The share of {@code limit} one of {@code n} instances may admit: capacities divided and
+     * rounded down, the rate divided by stretching its period (exact) while it stays within 30
+     * days, else by dividing its permits (rounded down).
+     *
+     * @throws IllegalArgumentException if the share has no permit, naming the instance count
+     */
+    static Limit divide(Limit limit, int n) {
+        if (n == 1) {
+            return limit;
+        }
+        try {
+            if (limit instanceof TokenBucket tb) {
+                long[] rate = rate(tb.refillPermits(), tb.refillPeriodNanos(), n);
+                return TokenBucket.of(share("capacity", tb.capacity(), n), rate[0], Duration.ofNanos(rate[1]));
+            }
+            if (limit instanceof LeakyBucket lb) {
+                long[] rate = rate(lb.permits(), lb.periodNanos(), n);
+                return lb.mode() == LeakyBucket.Mode.METER
+                        ? LeakyBucket.meter(rate[0], Duration.ofNanos(rate[1]), share("burst", lb.capacity(), n))
+                        : LeakyBucket.queue(rate[0], Duration.ofNanos(rate[1]), share("queueCapacity", lb.capacity(), n));
+            }
+            SlidingWindow sw = (SlidingWindow) limit;
+            long share = share("limit", sw.limit(), n);
+            return sw.mode() == SlidingWindow.Mode.LOG
+                    ? SlidingWindow.log(share, sw.window()) : SlidingWindow.counter(share, sw.window());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the local fallback cannot divide " + limit + " among "
+                    + "expectedInstances=" + n + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long share(String name, long value, int n) {
+        long share = value / n;
+        if (share < 1) {
+            throw new IllegalArgumentException(name + " must be >= expectedInstances for every instance to get a permit: "
+                    + name + "=" + value);
+        }
+        return share;
+    }
+
+    /** {@code permits / period} divided by n: {permits, period * n} if that fits, else {permits / n, period}. */
+    private static long[] rate(long permits, long periodNanos, int n) {
+        if (periodNanos <= Checks.MAX_PERIOD_NANOS / n) {
+            return new long[] {permits, periodNanos * n};
+        }
+        return new long[] {share("permits", permits, n), periodNanos};
+    }
+}
