@@ -57,9 +57,9 @@ class RedisClockSkewTest {
         Ticker behind = () -> wall;
         Ticker ahead = () -> wall + SKEW.toNanos();
         String prefix = SharedConnection.freshPrefix();
-        RateLimiter a = RedisRateLimiters.builder(first.async()).prefix(prefix)
+        RateLimiter a = RedisRateLimiters.builder(first.async()).failurePolicy(FailurePolicy.propagate()).prefix(prefix)
                 .clientTime(behind, TimeUnit.MICROSECONDS, 0).build().create("skew", LIMIT);
-        RateLimiter b = RedisRateLimiters.builder(second.async()).prefix(prefix)
+        RateLimiter b = RedisRateLimiters.builder(second.async()).failurePolicy(FailurePolicy.propagate()).prefix(prefix)
                 .clientTime(ahead, TimeUnit.MICROSECONDS, 0).build().create("skew", LIMIT);
 
         assertThat(a.tryAcquire(10)).isTrue();
@@ -75,8 +75,8 @@ class RedisClockSkewTest {
     @Test
     public void redisTimeModeGivesBothClientsTheSameDecisions() {
         String prefix = SharedConnection.freshPrefix();
-        RateLimiter a = RedisRateLimiters.builder(first.async()).prefix(prefix).build().create("skew", LIMIT);
-        RateLimiter b = RedisRateLimiters.builder(second.async()).prefix(prefix).build().create("skew", LIMIT);
+        RateLimiter a = RedisRateLimiters.builder(first.async()).failurePolicy(FailurePolicy.propagate()).prefix(prefix).build().create("skew", LIMIT);
+        RateLimiter b = RedisRateLimiters.builder(second.async()).failurePolicy(FailurePolicy.propagate()).prefix(prefix).build().create("skew", LIMIT);
 
         long start = redisMicros();
         assertThat(a.tryAcquire(10)).isTrue();

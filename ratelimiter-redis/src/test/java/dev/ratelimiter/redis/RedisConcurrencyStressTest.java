@@ -143,7 +143,7 @@ class RedisConcurrencyStressTest {
     private static RateLimiter limiter(StatefulRedisConnection<String, String> connection, String prefix, String kind,
                                        long max, long permits, Duration period) {
         Limit limit = kind.equals("tb") ? TokenBucket.of(max, permits, period) : SlidingWindow.log(max, period);
-        return RedisRateLimiters.builder(connection.async()).prefix(prefix).timeout(Duration.ofSeconds(10)).build()
+        return RedisRateLimiters.builder(connection.async()).failurePolicy(FailurePolicy.propagate()).prefix(prefix).timeout(Duration.ofSeconds(10)).build()
                 .create("stress", limit);
     }
 

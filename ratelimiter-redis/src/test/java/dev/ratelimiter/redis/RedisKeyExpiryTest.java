@@ -58,7 +58,7 @@ class RedisKeyExpiryTest {
             List<RedisRateLimiters.KeyedLimiter> limiters = new ArrayList<>();
             String prefix = SharedConnection.freshPrefix();
             for (boolean clientTime : new boolean[] {false, true}) {
-                RedisRateLimiters.Builder b = RedisRateLimiters.builder(connection.async()).prefix(prefix)
+                RedisRateLimiters.Builder b = RedisRateLimiters.builder(connection.async()).failurePolicy(FailurePolicy.propagate()).prefix(prefix)
                         .timeout(Duration.ofSeconds(10));
                 if (clientTime) {
                     b.clientTime(() -> System.currentTimeMillis() * 1_000_000L, TimeUnit.MICROSECONDS, 0)

@@ -191,7 +191,8 @@ class RedisLimiterTest {
 
     @Test
     public void keysCarryTheirNameAndKeyAsOneHashTag() {
-        KeyedRateLimiter<String> limiter = RedisRateLimiters.builder(connection.async()).prefix("app:").build()
+        KeyedRateLimiter<String> limiter = RedisRateLimiters.builder(connection.async()).prefix("app:")
+                .failurePolicy(FailurePolicy.propagate()).build()
                 .keyed("api", TokenBucket.of(2, 1, Duration.ofMinutes(1)));
         assertThat(((RedisRateLimiters.KeyedLimiter) limiter).redisKey("user-1")).isEqualTo("app:{api:user-1}");
         assertThat(limiter.tryAcquire("user-1")).isTrue();

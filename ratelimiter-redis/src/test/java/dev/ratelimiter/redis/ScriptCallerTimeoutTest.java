@@ -26,7 +26,7 @@ class ScriptCallerTimeoutTest {
              RespClient admin = redis.client()) {
             RedisClient client = RedisClient.create(proxy.uri());
             try (StatefulRedisConnection<String, String> connection = client.connect()) {
-                KeyedRateLimiter<String> limiter = RedisRateLimiters.builder(connection.async())
+                KeyedRateLimiter<String> limiter = RedisRateLimiters.builder(connection.async()).failurePolicy(FailurePolicy.propagate())
                         .timeout(Duration.ofSeconds(2)).build()
                         .keyed("api", TokenBucket.of(5, 5, Duration.ofSeconds(1)));
                 assertThat(limiter.tryAcquire("warm-up")).isTrue(); // the script is cached now
