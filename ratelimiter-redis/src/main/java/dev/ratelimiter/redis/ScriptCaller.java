@@ -67,6 +67,46 @@ final class ScriptCaller {
         });
     }
 
+    /**
+     * Runs a script that is not one of {@link Scripts}, on several keys (which must share a hash
+     * slot), with the same NOSCRIPT fallback and timeout as {@link #call(Scripts, String, String...)}.
+     *
+     * @param sha  the SHA-1 of {@code body}
+     * @param body the script text
+     * @param keys its keys; the first names the decision in error messages
+     * @param args its arguments
+     * @return its reply; completes exceptionally with {@link RedisRateLimiterException} on
+     *     failure or after the timeout
+     */
+    CompletableFuture<List<Object>> call(String sha, String body, String[] keys, String... args) {
+        CompletableFuture<List<Object>> first = commands.<List<Object>>evalsha(
+                sha, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+        CompletableFuture<List<Object>> result = first.handle((reply, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(reply);
+            }
+            if (unwrap(failure) instanceof RedisNoScriptException) {
+                return commands.<List<Object>>eval(body, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+            }
+            return CompletableFuture.<List<Object>>failedFuture(unwrap(failure));
+        }).thenCompose(f -> f);
+        String key = keys[0];
+        return result.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS).handle((reply, failure) -> {
+            if (failure == null) {
+                return reply;
+            }
+            Throwable cause = unwrap(failure);
+            if (cause instanceof TimeoutException) {
+                throw new RedisRateLimiterException("no answer from Redis within "
+                        + Duration.ofNanos(timeoutNanos) + " for key " + key, cause);
+            }
+            if (cause instanceof RedisRateLimiterException e) {
+                throw e;
+            }
+            throw new RedisRateLimiterException("rate-limit script failed for key " + key + ": " + cause, cause);
+        });
+    }
+
     private static Throwable unwrap(Throwable t) {
         Throwable c = t;
         while (c instanceof CompletionException && c.getCause() != null) {
