@@ -136,7 +136,9 @@ class RedisCompositeTest {
             long ttlBefore = redis().pttl(groupKey);
             assertThat(c.tryAcquire("g/u0")).as("%s", limit).isFalse(); // refused by u0's own limit
             assertThat(dump(groupKey)).as("%s", limit).isEqualTo(before);
-            assertThat(redis().pttl(groupKey)).isBetween(ttlBefore - 1000, ttlBefore);
+            // The TTL is restored too. A millisecond either way: Redis 6.2 reads a script's PTTL
+            // against the script's start time and applies its PEXPIRE against the current time.
+            assertThat(redis().pttl(groupKey)).isBetween(ttlBefore - 1000, ttlBefore + 2);
         }
     }
 
