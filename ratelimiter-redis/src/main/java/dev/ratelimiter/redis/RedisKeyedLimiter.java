@@ -85,12 +85,13 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     }
 
     /**
-     * The Redis key of {@code key}: {@code <prefix>{<name>:<key>}}. The braces make the whole
-     * {@code name:key} the Redis Cluster hash tag, so different keys spread over the slots while
-     * everything one decision touches stays in one slot.
+     * The Redis key of {@code key}: {@code <prefix>{<name>:<key>}}, the key escaped as
+     * {@link RedisKeys} describes. The braces make the whole {@code name:key} the Redis Cluster
+     * hash tag, so different keys spread over the slots while everything one decision touches
+     * stays in one slot; braces in the key cannot move the tag.
      */
     String redisKey(String key) {
-        return prefix + '{' + name + ':' + key + '}';
+        return RedisKeys.tagged(prefix, name, key);
     }
 
     @Override

@@ -30,7 +30,9 @@ import java.util.function.Consumer;
  * <h2>Keys</h2>
  * Limiter key {@code k} of the limiter named {@code name} is stored at the Redis key
  * {@code <prefix>{<name>:<k>}} (prefix {@code "rl:"} by default). The braces are the Redis
- * Cluster hash tag. A name identifies one limit: two limiters with the same prefix and name but
+ * Cluster hash tag. In {@code k}, the characters {@code %}, <code>{</code> and <code>}</code>
+ * are written {@code %25}, {@code %7B} and {@code %7D}, so a user's braces cannot end the tag
+ * early and choose the slot. A name identifies one limit: two limiters with the same prefix and name but
  * different limits would share (and misread) their state. Every key written gets a
  * {@code PEXPIRE} of the time until its state is full again, rounded up to a whole millisecond
  * (plus the grace, in client-time mode), so idle keys vanish; a key is deleted as soon as its
@@ -151,6 +153,45 @@ public final class RedisRateLimiters {
      */
     public RateLimiter create(String name, Limit limit) {
         return keyed(name, limit).forKey("");
+    }
+
+    /**
+     * Several limits per key, decided atomically: a request is granted only if every limit
+     * grants it, and refused it consumes nothing from any (for example 10 per second and 1000
+     * per hour per user). All its keys share the key's hash tag; see {@link CompositeLimiter}.
+     *
+     * @param name   the limiter's name, part of every Redis key; no braces
+     * @param limits the limits, at least one
+     * @return the composite limiter
+     * @throws NullPointerException     if an argument or a limit is {@code null}
+     * @throws IllegalArgumentException if {@code name} has braces, there is no limit, or a limit
+     *                                  does not fit the scripts' exact arithmetic
+     */
+    public CompositeLimiter composite(String name, Limit... limits) {
+        Objects.requireNonNull(limits, "limits");
+        return composite(name, key -> key, java.util.Arrays.asList(limits), java.util.List.of());
+    }
+
+    /**
+     * Limits shared by a group of keys and limits per key, decided atomically (for example a
+     * limit per tenant and one per user of the tenant, with keys {@code "tenant/user"} and
+     * {@code groupOf = k -> k.substring(0, k.indexOf('/'))}). A request is granted only if the
+     * group's limits and the key's limits all grant it. The group is the hash tag of all the
+     * keys of a decision; see {@link CompositeLimiter}.
+     *
+     * @param name        the limiter's name, part of every Redis key; no braces
+     * @param groupOf     the group of a key; a pure function, never returning {@code null}
+     * @param groupLimits the limits shared by all keys of one group
+     * @param keyLimits   the limits of each key
+     * @return the composite limiter
+     * @throws NullPointerException     if an argument or a limit is {@code null}
+     * @throws IllegalArgumentException if {@code name} has braces, both lists are empty, or a
+     *                                  limit does not fit the scripts' exact arithmetic
+     */
+    public CompositeLimiter composite(String name, java.util.function.Function<? super String, String> groupOf,
+                                      java.util.List<Limit> groupLimits, java.util.List<Limit> keyLimits) {
+        return new CompositeLimiter(caller, prefix, name, groupOf, groupLimits, keyLimits, clock, sleeper, graceMs,
+                limit -> FailureHandler.of(failurePolicy, limit, clock.deadlineTicker(), failureListener));
     }
 
     /**

@@ -43,13 +43,28 @@ final class ScriptCaller {
      *     {@link RedisRateLimiterException} on failure or after the timeout
      */
     CompletableFuture<List<Object>> call(Scripts script, String key, String... args) {
-        String[] keys = {key};
+        return call(script.sha(), script.body(), new String[] {key}, args);
+    }
+
+    /**
+     * Runs a script on one or more keys (which must share a hash slot), with the NOSCRIPT
+     * fallback and the timeout.
+     *
+     * @param sha  the SHA-1 of {@code body}
+     * @param body the script text
+     * @param keys its keys; the first names the decision in error messages
+     * @param args its arguments
+     * @return its reply; completes exceptionally with {@link RedisRateLimiterException} on
+     *     failure or after the timeout
+     */
+    CompletableFuture<List<Object>> call(String sha, String body, String[] keys, String... args) {
+        String key = keys[0];
         // The Lettuce futures of this call, cancelled when it times out: a cancelled command
         // still waiting in Lettuce's buffers (disconnected, or queued behind a slow write) is
         // never written, so a call that timed out cannot run later, after a reconnect.
         AtomicReference<CompletableFuture<List<Object>>> inFlight = new AtomicReference<>();
         CompletableFuture<List<Object>> first = send(inFlight,
-                () -> commands.evalsha(script.sha(), ScriptOutputType.MULTI, keys, args));
+                () -> commands.evalsha(sha, ScriptOutputType.MULTI, keys, args));
         CompletableFuture<List<Object>> result = new CompletableFuture<>();
         first.whenComplete((reply, failure) -> {
             if (failure == null) {
@@ -57,7 +72,7 @@ final class ScriptCaller {
             } else if (unwrap(failure) instanceof RedisNoScriptException && !result.isDone()) {
                 // NOSCRIPT proves the script did not run; but once the call has timed out its
                 // caller has been answered, and a late EVAL would count a request nobody waits for.
-                send(inFlight, () -> commands.eval(script.body(), ScriptOutputType.MULTI, keys, args))
+                send(inFlight, () -> commands.eval(body, ScriptOutputType.MULTI, keys, args))
                         .whenComplete((r, f) -> {
                             if (f == null) {
                                 result.complete(r);

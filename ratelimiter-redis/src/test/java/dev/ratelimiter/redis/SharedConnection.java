@@ -4,7 +4,6 @@ import dev.ratelimiter.Limit;
 import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
-import dev.ratelimiter.redis.testing.RedisProcess;
 import dev.ratelimiter.redis.testing.RedisServers;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -16,9 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * One Lettuce connection, shared by the test classes of a run, and fresh key prefixes so that no
  * two limiters of a run share state.
  *
- * <p>It connects to {@code REDIS_URL} when set, else to a {@code redis-server} of its own, stopped
- * by a shutdown hook: the harness's shared server is stopped when JUnit Jupiter finishes, and the
- * jqwik properties of the conformance suites run after that, on another engine.
+ * <p>It connects to the harness's shared standalone server ({@code REDIS_URL} when set), which
+ * lives until the JVM exits, so the jqwik properties of the conformance suites, run after JUnit
+ * Jupiter on another engine, still find it.
  */
 final class SharedConnection {
 
@@ -32,13 +31,7 @@ final class SharedConnection {
     /** @return the shared connection, opened on first use */
     static synchronized StatefulRedisConnection<String, String> get() {
         if (connection == null) {
-            String url = System.getenv(RedisServers.REDIS_URL);
-            if (url == null || url.isBlank()) {
-                RedisProcess server = RedisProcess.start();
-                Runtime.getRuntime().addShutdownHook(new Thread(server::close, "redis-server-shutdown"));
-                url = server.uri();
-            }
-            client = RedisClient.create(url);
+            client = RedisClient.create(RedisServers.standalone().uri());
             connection = client.connect();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 connection.close();

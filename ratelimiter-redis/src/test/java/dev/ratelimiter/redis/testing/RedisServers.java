@@ -2,8 +2,10 @@ package dev.ratelimiter.redis.testing;
 
 /**
  * The Redis servers shared by the test classes of one JVM run: one standalone server and one
- * three-master cluster, each started on first use and stopped at the end of the run (by
- * {@link RedisExtension} when JUnit closes its root store, else by a shutdown hook).
+ * three-master cluster, each started on first use and stopped when the JVM exits, by a shutdown
+ * hook. They deliberately outlive JUnit Jupiter: the jqwik properties run after it, on another
+ * test engine of the same JVM, and use the same servers. The harness also stops every
+ * {@code redis-server} it started when the JVM exits (see {@link RedisProcess}).
  *
  * <p>If the environment variable {@value #REDIS_URL} is set, {@link #standalone()} points at
  * that external server and starts nothing. The cluster is always started by the harness.
@@ -53,7 +55,10 @@ public final class RedisServers {
         return cluster;
     }
 
-    /** Stops the shared servers the harness started. Idempotent. */
+    /**
+     * Stops the shared servers the harness started, at once; the shutdown hook calls it at JVM
+     * exit. Idempotent.
+     */
     public static synchronized void shutdown() {
         if (standalone != null) {
             standalone.process().ifPresent(RedisProcess::close);
@@ -67,7 +72,6 @@ public final class RedisServers {
 
     private static void installHook() {
         if (!hookInstalled) {
-            // A run that never closes JUnit's root store (a crash, a main method) still stops them.
             Runtime.getRuntime().addShutdownHook(new Thread(RedisServers::shutdown, "redis-servers-shutdown"));
             hookInstalled = true;
         }

@@ -1,0 +1,362 @@
+package dev.ratelimiter.redis;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.KeyedRateLimiter;
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.Sleeper;
+import dev.ratelimiter.Ticker;
+import dev.ratelimiter.internal.Checks;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
+
+/*
+ * Several limits decided atomically in one script (composite.lua): a request is granted only if
+ * every limit grants it, and then consumes from all of them; refused, it consumes nothing.
+ *
+ * Invariants and concurrency: this object holds only final, immutable configuration; the state
+ * is in Redis, one key per limit, all keys of one decision under one hash tag (the group), so
+ * that one script may touch them all, also in a Redis Cluster. Redis runs each script
+ * atomically, so decisions on keys of one group are serialized and no caller ever sees one
+ * limit consumed and another not. There is no client-side race: the only per-call client state
+ * is the clock reading passed in client-time mode.
+ *
+ * Blocking acquire polls as the single limiters do: decide; if refused, sleep the decision's
+ * retry-after (the largest of the refusing limits') and decide again, until granted or the
+ * deadline. Nothing is reserved meanwhile.
+ */
+/**
+ * A composite Redis limiter: per key, several limits decided as one, atomically, in one round
+ * trip. Made by {@link RedisRateLimiters#composite(String, Limit...)} (every limit per key, for
+ * example 10 per second and 1000 per hour per user) or
+ * {@link RedisRateLimiters#composite(String, Function, List, List)} (limits shared by a group of
+ * keys and limits per key, for example per tenant and per user of the tenant).
+ *
+ * <p>A request is granted only if every limit grants it; then every limit consumes it. If one
+ * limit refuses, none consumes anything. The {@link Decision} reports the most restrictive
+ * figures: the smallest {@link Decision#remaining() remaining}, the largest
+ * {@link Decision#retryAfterNanos() retry-after} of the refusing limits ({@link Decision#NEVER}
+ * if one of them can never grant the request), the largest {@link Decision#resetNanos() reset},
+ * and as {@link Decision#limit() limit} the smallest of the limits' maxima.
+ *
+ * <p>Keys: with {@code group = groupOf.apply(key)}, the group's limit {@code i} is stored at
+ * {@code <prefix>{<name>:<group>}:g<i>} and the key's limit {@code j} at
+ * {@code <prefix>{<name>:<group>}:k<j>:<key>}, the group escaped as {@link RedisRateLimiters}
+ * describes. The hash tag is the group, so all keys of one decision share a slot and different
+ * groups spread over the cluster. A limit's index is its position in the list it was given in:
+ * changing a composite's limits means giving it a new name.
+ *
+ * <p>Thread-safe; a decision is one round trip and blocks only in the synchronous methods.
+ * A sliding window log in a composite costs a copy of its entries whenever the decision is
+ * refused by another limit (to restore it); the other algorithms copy a few fields.
+ *
+ * <pre>{@code
+ * CompositeLimiter perUser = redis.composite("api",
+ *         TokenBucket.of(10, 10, Duration.ofSeconds(1)),
+ *         SlidingWindow.of(1000, Duration.ofHours(1)));
+ * if (!perUser.tryAcquire(userId)) {
+ *     return tooManyRequests();
+ * }
+ * }</pre>
+ */
+public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKeyedRateLimiter<String> {
+
+    private static final String BODY = Scripts.read("exact.lua") + "\n"
+            + wrap("run_gcra", "gcra.lua") + wrap("run_sliding_log", "sliding_log.lua")
+            + wrap("run_sliding_counter", "sliding_counter.lua") + Scripts.read("composite.lua");
+    private static final String SHA = Scripts.sha1(BODY);
+
+    /** One limit of the composite. */
+    private static final class Part {
+        final LimitArgs args;
+        final boolean perKey;
+        final int index;
+        /** The fixed windows' origin of a sliding window counter whose key is absent. */
+        final String origin;
+
+        Part(LimitArgs args, boolean perKey, int index, String origin) {
+            this.args = args;
+            this.perKey = perKey;
+            this.index = index;
+            this.origin = origin;
+        }
+    }
+
+    private final ScriptCaller caller;
+    private final String prefix;
+    private final String name;
+    private final Function<? super String, String> groupOf;
+    private final List<Limit> groupLimits;
+    private final List<Limit> keyLimits;
+    /** The limits in the order the script runs them: sliding logs last (see composite.lua). */
+    private final List<Part> parts;
+    private final RedisRateLimiters.Clock clock;
+    private final Sleeper sleeper;
+    private final String unitsPerMs;
+    private final String graceMs;
+    /** The longest time any limit's state stays not full, in units: the exact-range margin. */
+    private final long span;
+    /** The most permits one request can be granted: the smallest maximum. */
+    private final long max;
+    /** The failure policy of each group limit, then of each key limit, in their given order. */
+    private final List<FailureHandler> groupFailures;
+    private final List<FailureHandler> keyFailures;
+
+    CompositeLimiter(ScriptCaller caller, String prefix, String name, Function<? super String, String> groupOf,
+                     List<Limit> groupLimits, List<Limit> keyLimits, RedisRateLimiters.Clock clock,
+                     Sleeper sleeper, long graceMs, Function<Limit, FailureHandler> failures) {
+        Objects.requireNonNull(name, "name");
+        this.groupOf = Objects.requireNonNull(groupOf, "groupOf");
+        Objects.requireNonNull(groupLimits, "groupLimits");
+        Objects.requireNonNull(keyLimits, "keyLimits");
+        RedisKeys.checkNoBraces("name", name);
+        if (groupLimits.isEmpty() && keyLimits.isEmpty()) {
+            throw new IllegalArgumentException("a composite needs at least one limit: groupLimits=[], keyLimits=[]");
+        }
+        this.caller = caller;
+        this.prefix = prefix;
+        this.name = name;
+        this.clock = clock;
+        this.sleeper = sleeper;
+        this.unitsPerMs = Long.toString(1_000_000L / clock.unitNanos());
+        this.graceMs = Long.toString(graceMs);
+        List<Part> all = new ArrayList<>();
+        this.groupLimits = parts(groupLimits, "groupLimits", false, all);
+        this.keyLimits = parts(keyLimits, "keyLimits", true, all);
+        all.sort(Comparator.comparing(p -> p.args.script == Scripts.SLIDING_LOG)); // stable: logs last
+        this.parts = List.copyOf(all);
+        this.span = all.stream().mapToLong(p -> p.args.span).max().orElseThrow();
+        this.max = all.stream().mapToLong(p -> p.args.max).min().orElseThrow();
+        this.groupFailures = groupLimits.stream().map(failures).toList();
+        this.keyFailures = keyLimits.stream().map(failures).toList();
+    }
+
+    private List<Limit> parts(List<Limit> limits, String what, boolean perKey, List<Part> into) {
+        List<Limit> copy = new ArrayList<>(limits.size());
+        for (int i = 0; i < limits.size(); i++) {
+            Limit limit = limits.get(i);
+            if (limit == null) {
+                throw new NullPointerException(what + "[" + i + "]");
+            }
+            LimitArgs args = LimitArgs.of(limit, clock.unitNanos());
+            String origin = clock.redisTime() ? "0" : Long.toString(clock.now(args.span));
+            into.add(new Part(args, perKey, i, origin));
+            copy.add(limit);
+        }
+        return List.copyOf(copy);
+    }
+
+    private static String wrap(String function, String resource) {
+        // The single-limit script's body, unchanged, as a function whose parameters shadow the
+        // global KEYS and ARGV it reads.
+        return "local function " + function + "(KEYS, ARGV)\n" + Scripts.read(resource) + "\nend\n";
+    }
+
+    /**
+     * @param key a limiter key
+     * @return the Redis keys holding its limits' state, group limits first, each list in the
+     *     order given; all in one hash slot
+     * @throws NullPointerException if {@code key} or its group is {@code null}
+     */
+    public List<String> redisKeys(String key) {
+        String tag = tag(Objects.requireNonNull(key, "key"));
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < groupLimits.size(); i++) {
+            keys.add(tag + ":g" + i);
+        }
+        for (int i = 0; i < keyLimits.size(); i++) {
+            keys.add(tag + ":k" + i + ":" + key);
+        }
+        return keys;
+    }
+
+    private String tag(String key) {
+        String group = groupOf.apply(key);
+        if (group == null) {
+            throw new NullPointerException("groupOf returned null for key " + key);
+        }
+        return RedisKeys.tagged(prefix, name, group);
+    }
+
+    @Override
+    public CompletionStage<Decision> decideAsync(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        String tag = tag(key);
+        String n = Long.toString(permits);
+        String[] keys = new String[parts.size()];
+        List<String> argv = new ArrayList<>(1 + 9 * parts.size());
+        argv.add(clock.redisTime() ? "redis" : Long.toString(clock.now(span)));
+        for (int i = 0; i < parts.size(); i++) {
+            Part p = parts.get(i);
+            LimitArgs a = p.args;
+            keys[i] = p.perKey ? tag + ":k" + p.index + ":" + key : tag + ":g" + p.index;
+            switch (a.script) {
+                case GCRA -> add(argv, "gcra", Long.toString(a.max), Long.toString(a.rate), Long.toString(a.period), n,
+                        a.queue ? "1" : "0", unitsPerMs, graceMs);
+                case SLIDING_LOG -> add(argv, "sliding_log", Long.toString(a.max), Long.toString(a.period), n,
+                        unitsPerMs, graceMs);
+                case SLIDING_COUNTER -> add(argv, "sliding_counter", Long.toString(a.max), Long.toString(a.period), n,
+                        p.origin, unitsPerMs, graceMs);
+            }
+        }
+        return caller.call(SHA, BODY, keys, argv.toArray(new String[0])).thenApply(reply -> toDecision(reply, permits))
+                .exceptionally(failure -> onFailure(key, permits, failure));
+    }
+
+    /**
+     * Answers a decision Redis could not take by the failure policy, limit by limit (group limits
+     * first): the first refusal is the answer; if all grant, the grant reports the smallest
+     * remaining and the largest reset. Under the local fallback the limits are then checked in
+     * process one after the other, so a refusal by a later limit may leave permits consumed in an
+     * earlier one: during an outage a composite errs towards refusing, never towards admitting.
+     */
+    private Decision onFailure(String key, long permits, Throwable failure) {
+        String group = groupOf.apply(key);
+        long remaining = Long.MAX_VALUE;
+        long reset = 0;
+        for (int i = 0; i < groupFailures.size() + keyFailures.size(); i++) {
+            boolean perKey = i >= groupFailures.size();
+            FailureHandler handler = perKey ? keyFailures.get(i - groupFailures.size()) : groupFailures.get(i);
+            Decision d = handler.onFailure(perKey ? key : group, permits, failure);
+            if (!d.isAllowed()) {
+                return d;
+            }
+            remaining = Math.min(remaining, d.remaining());
+            reset = Math.max(reset, d.resetNanos());
+        }
+        return Decision.allowed(permits, remaining, reset, max);
+    }
+
+    private static void add(List<String> argv, String script, String... args) {
+        argv.add(script);
+        argv.add(Integer.toString(args.length));
+        argv.addAll(List.of(args));
+    }
+
+    private Decision toDecision(List<Object> reply, long permits) {
+        boolean allowed = true;
+        boolean never = false;
+        long remaining = Long.MAX_VALUE;
+        long retry = 0;
+        long reset = 0;
+        for (int i = 0; i < reply.size(); i += 4) {
+            boolean grants = ((Long) reply.get(i)) == 1L;
+            remaining = Math.min(remaining, (Long) reply.get(i + 1));
+            reset = Math.max(reset, (Long) reply.get(i + 3));
+            if (!grants) {
+                allowed = false;
+                long r = (Long) reply.get(i + 2);
+                if (r < 0) {
+                    never = true;
+                } else {
+                    retry = Math.max(retry, r);
+                }
+            }
+        }
+        long resetNanos = nanos(reset);
+        if (allowed) {
+            return Decision.allowed(permits, remaining, resetNanos, max);
+        }
+        if (never) {
+            return Decision.exceeding(permits, remaining, resetNanos, max);
+        }
+        return Decision.denied(permits, remaining, Math.max(1, nanos(retry)), resetNanos, max);
+    }
+
+    private long nanos(long units) {
+        long unit = clock.unitNanos();
+        return units <= Long.MAX_VALUE / unit ? units * unit : Long.MAX_VALUE;
+    }
+
+    @Override
+    public Decision decide(String key, long permits) {
+        CompletableFuture<Decision> future = decideAsync(key, permits).toCompletableFuture();
+        try {
+            // Bounded: the future fails after the configured timeout.
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RedisRateLimiterException("interrupted while waiting for Redis", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new RedisRateLimiterException("rate-limit decision failed: " + cause, cause);
+        }
+    }
+
+    @Override
+    public boolean tryAcquire(String key, long permits) {
+        return decide(key, permits).isAllowed();
+    }
+
+    /**
+     * Waits, polling, until every limit grants {@code permits} together, or the timeout. A
+     * leaky-bucket queue in a composite is waited for like a meter: by polling, not by a place in
+     * its queue.
+     */
+    @Override
+    public boolean tryAcquire(String key, long permits, Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        Objects.requireNonNull(timeout, "timeout");
+        if (permits > max) {
+            return false; // never grantable: no round trip, no wait
+        }
+        long timeoutNanos;
+        try {
+            timeoutNanos = timeout.toNanos();
+        } catch (ArithmeticException overflow) {
+            timeoutNanos = timeout.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        Ticker ticker = clock.deadlineTicker();
+        long start = ticker.read();
+        while (true) {
+            Decision d = decide(key, permits);
+            if (d.isAllowed()) {
+                return true;
+            }
+            if (d.exceedsLimit()) {
+                return false;
+            }
+            long left = timeoutNanos - (ticker.read() - start);
+            if (d.retryAfterNanos() > left) {
+                return false;
+            }
+            sleeper.sleepNanos(d.retryAfterNanos());
+        }
+    }
+
+    /** @return the first limit given (a group limit if any): a composite has several, see {@link #groupLimits()} */
+    @Override
+    public Limit limit() {
+        return groupLimits.isEmpty() ? keyLimits.get(0) : groupLimits.get(0);
+    }
+
+    /** @return the limits shared by all keys of a group (every limit, for a per-key composite) */
+    public List<Limit> groupLimits() {
+        return groupLimits;
+    }
+
+    /** @return the limits held per key */
+    public List<Limit> keyLimits() {
+        return keyLimits;
+    }
+
+    @Override
+    public String toString() {
+        return "CompositeLimiter{name=" + name + ", groupLimits=" + groupLimits + ", keyLimits=" + keyLimits + '}';
+    }
+}
