@@ -212,19 +212,20 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     }
 
     /**
-     * Answers a decision Redis could not take by the failure policy, limit by limit (group limits
-     * first): the first refusal is the answer; if all grant, the grant reports the smallest
-     * remaining and the largest reset. Under the local fallback the limits are then checked in
-     * process one after the other, so a refusal by a later limit may leave permits consumed in an
-     * earlier one: during an outage a composite errs towards refusing, never towards admitting.
+     * Answers a decision Redis could not take by the failure policy, limit by limit (each key's
+     * own limits first, then its group's): the first refusal is the answer; if all grant, the
+     * grant reports the smallest remaining and the largest reset. Under the local fallback the
+     * limits are then checked in process one after the other, so a refusal by a group limit may
+     * leave permits consumed in the key's own limits: during an outage a composite errs towards
+     * refusing, never towards admitting, and a key over its own limit never uses up its group's.
      */
     private Decision onFailure(String key, long permits, Throwable failure) {
         String group = groupOf.apply(key);
         long remaining = Long.MAX_VALUE;
         long reset = 0;
-        for (int i = 0; i < groupFailures.size() + keyFailures.size(); i++) {
-            boolean perKey = i >= groupFailures.size();
-            FailureHandler handler = perKey ? keyFailures.get(i - groupFailures.size()) : groupFailures.get(i);
+        for (int i = 0; i < keyFailures.size() + groupFailures.size(); i++) {
+            boolean perKey = i < keyFailures.size();
+            FailureHandler handler = perKey ? keyFailures.get(i) : groupFailures.get(i - keyFailures.size());
             Decision d = handler.onFailure(perKey ? key : group, permits, failure);
             if (!d.isAllowed()) {
                 return d;

@@ -70,6 +70,28 @@ class FailurePolicyTest {
     }
 
     @Test
+    public void aCompositeAnswersByThePolicyLimitByLimit() {
+        List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
+        CompositeLimiter closed = builder(FailurePolicy.failClosed(Duration.ofSeconds(3)), failures).build()
+                .composite("closed", TokenBucket.of(5, 1, Duration.ofSeconds(1)), TokenBucket.of(50, 1, Duration.ofMinutes(1)));
+        Decision refused = closed.decide("k", 1);
+        assertThat(refused.isAllowed()).isFalse();
+        assertThat(refused.retryAfter()).isEqualTo(Duration.ofSeconds(3));
+
+        // Tenant limit 3 (the group), per-user limit 2 (the key): in process during the outage.
+        CompositeLimiter local = builder(FailurePolicy.fallbackToLocal(), failures).build()
+                .composite("local", key -> key.substring(0, key.indexOf(':')),
+                        List.of(TokenBucket.of(3, 1, Duration.ofHours(1))), List.of(TokenBucket.of(2, 1, Duration.ofHours(1))));
+        assertThat(local.tryAcquire("t1:alice")).isTrue();
+        assertThat(local.tryAcquire("t1:alice")).isTrue();
+        assertThat(local.tryAcquire("t1:alice")).as("alice's own limit").isFalse();
+        assertThat(local.tryAcquire("t1:bob")).as("the tenant's third permit").isTrue();
+        assertThat(local.tryAcquire("t1:bob")).as("the tenant's limit").isFalse();
+        assertThat(local.tryAcquire("t2:carol")).as("another tenant").isTrue();
+        assertThat(failures).isNotEmpty();
+    }
+
+    @Test
     public void aCheckedGrantIsNeverTakenForAnUncheckedOne() {
         assertThat(FailurePolicy.isUnchecked(Decision.allowed(1, 0, 1, 1))).isFalse();
         assertThat(FailurePolicy.isUnchecked(Decision.allowed(1, 1, 0, 2))).isFalse();
