@@ -116,7 +116,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         this.groupOf = Objects.requireNonNull(groupOf, "groupOf");
         Objects.requireNonNull(groupLimits, "groupLimits");
         Objects.requireNonNull(keyLimits, "keyLimits");
-        RedisKeys.checkNoBraces("name", name);
+        RedisKeys.checkName(name);
         if (groupLimits.isEmpty() && keyLimits.isEmpty()) {
             throw new IllegalArgumentException("a composite needs at least one limit: groupLimits=[], keyLimits=[]");
         }

@@ -70,4 +70,19 @@ final class RedisKeys {
             throw new IllegalArgumentException(what + " must not contain '{' or '}': " + what + "=" + value);
         }
     }
+
+    /**
+     * Checks a limiter name: no braces (they would move the hash tag) and no {@code ':'}, which
+     * separates the name from the key inside the tag, so that {@code ("login", "ip:1.2.3.4")}
+     * and {@code ("login:ip", "1.2.3.4")} can never share a Redis key.
+     *
+     * @param name the name
+     * @throws IllegalArgumentException if it has a brace or a colon, or is empty
+     */
+    static void checkName(String name) {
+        checkNoBraces("name", name);
+        if (name.isEmpty() || name.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("name must be non-empty and must not contain ':': name=" + name);
+        }
+    }
 }

@@ -134,9 +134,7 @@ public final class RedisRateLimiters {
     public KeyedLimiter keyed(String name, Limit limit) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(limit, "limit");
-        if (name.indexOf('{') >= 0 || name.indexOf('}') >= 0) {
-            throw new IllegalArgumentException("name must not contain '{' or '}': name=" + name);
-        }
+        RedisKeys.checkName(name);
         LimitArgs args = LimitArgs.of(limit, clock.unitNanos());
         FailureHandler failures = FailureHandler.of(failurePolicy, limit, clock.deadlineTicker(), failureListener);
         return new KeyedLimiter(new RedisKeyedLimiter(caller, prefix, name, args, clock, sleeper, graceMs, failures));

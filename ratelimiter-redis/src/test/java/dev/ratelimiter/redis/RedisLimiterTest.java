@@ -181,6 +181,12 @@ class RedisLimiterTest {
                 .hasMessage("window must be a whole number of microseconds for a Redis limiter: window=PT0.001000001S");
         assertThatThrownBy(() -> limiters.keyed("a{b}", TokenBucket.of(1, 1, Duration.ofSeconds(1))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("name must not contain '{' or '}': name=a{b}");
+        // ("login:ip", "1.2.3.4") must never share a key with ("login", "ip:1.2.3.4").
+        assertThatThrownBy(() -> limiters.keyed("login:ip", TokenBucket.of(1, 1, Duration.ofSeconds(1))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("name must be non-empty and must not contain ':': name=login:ip");
+        assertThatThrownBy(() -> limiters.create("", TokenBucket.of(1, 1, Duration.ofSeconds(1))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("non-empty");
         assertThatThrownBy(() -> limiters.keyed(null, TokenBucket.of(1, 1, Duration.ofSeconds(1))))
                 .isInstanceOf(NullPointerException.class).hasMessage("name");
         assertThatThrownBy(() -> builder().timeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
