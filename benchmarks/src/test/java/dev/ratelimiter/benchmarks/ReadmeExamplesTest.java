@@ -14,6 +14,13 @@ import dev.ratelimiter.TokenBucket;
 import dev.ratelimiter.conformance.FakeClock;
 import dev.ratelimiter.local.LocalKeyedRateLimiter;
 import dev.ratelimiter.local.LocalRateLimiters;
+import dev.ratelimiter.redis.CompositeLimiter;
+import dev.ratelimiter.redis.FailurePolicy;
+import dev.ratelimiter.redis.RedisRateLimiters;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +29,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -276,6 +284,80 @@ class ReadmeExamplesTest {
     }
 
     /** The lines of each {@code ```java} block, stripped of indentation, blank lines dropped. */
+    // ---- The Redis examples: compile-only, since they need a Redis server; the tests of
+    // ratelimiter-redis make the same calls against real servers (standalone and cluster).
+
+    private final String userId = "alice";
+    private final Log log = new Log();
+
+    private static final class Log {
+        void warn(String message, Throwable t) {
+        }
+    }
+
+    private void respond(boolean allowed, Duration retryAfter) {
+    }
+
+    @SuppressWarnings("unused")
+    private void redisStandalone() {
+        RedisClient client = RedisClient.create("redis://localhost:6379");
+        StatefulRedisConnection<String, String> connection = client.connect();
+        RedisRateLimiters redis = RedisRateLimiters.builder(connection.async())
+                .timeout(Duration.ofMillis(200))   // every call answers or fails within this
+                .build();
+        RedisRateLimiters.KeyedLimiter perUser = redis.keyed("api", TokenBucket.of(20, 20, Duration.ofMinutes(1)));
+        if (perUser.tryAcquire(userId)) {
+            handle(request);
+        } else {
+            reject(request);
+        }
+        RateLimiter global = redis.create("search", SlidingWindow.log(1000, Duration.ofMinutes(1)));
+    }
+
+    @SuppressWarnings("unused")
+    private void redisCluster() {
+        RedisClusterClient clusterClient = RedisClusterClient.create("redis://node1:6379");
+        StatefulRedisClusterConnection<String, String> cluster = clusterClient.connect();
+        RedisRateLimiters redis = RedisRateLimiters.builder(cluster.async()).build();
+    }
+
+    @SuppressWarnings("unused")
+    private void redisAsync(RedisRateLimiters.KeyedLimiter perUser) {
+        perUser.decideAsync(userId, 1).thenAccept(d -> respond(d.isAllowed(), d.retryAfter()));
+    }
+
+    @SuppressWarnings("unused")
+    private void redisClientTime(StatefulRedisConnection<String, String> connection) {
+        RedisRateLimiters redis = RedisRateLimiters.builder(connection.async())
+                .clientTime(() -> System.currentTimeMillis() * 1_000_000L, TimeUnit.MICROSECONDS, 0)
+                .build();
+    }
+
+    @SuppressWarnings("unused")
+    private void redisFailurePolicy(StatefulRedisConnection<String, String> connection) {
+        RedisRateLimiters redis = RedisRateLimiters.builder(connection.async())
+                .timeout(Duration.ofMillis(200))
+                .failurePolicy(FailurePolicy.fallbackToLocal(4))   // 4 instances share the limit
+                .failureListener(e -> log.warn("rate limiter degraded", e))
+                .build();
+    }
+
+    @SuppressWarnings("unused")
+    private void redisComposite(RedisRateLimiters redis) {
+        // 10 per second and 1,000 per hour, per user, in one decision.
+        CompositeLimiter perUserBoth = redis.composite("user",
+                TokenBucket.of(10, 10, Duration.ofSeconds(1)),
+                SlidingWindow.counter(1_000, Duration.ofHours(1)));
+        boolean ok = perUserBoth.tryAcquire(userId);
+
+        // Per tenant (the group) and per user within the tenant, keys like "acme:alice".
+        CompositeLimiter tenantAndUser = redis.composite("tenant",
+                key -> key.substring(0, key.indexOf(':')),                 // the group of a key
+                List.of(TokenBucket.of(1_000, 100, Duration.ofSeconds(1))),  // each group's limits
+                List.of(TokenBucket.of(20, 5, Duration.ofSeconds(1))));      // each key's limits
+        Decision d = tenantAndUser.decide("acme:alice", 1);
+    }
+
     private static List<List<String>> javaBlocks(List<String> markdown) {
         List<List<String>> blocks = new ArrayList<>();
         List<String> current = null;
