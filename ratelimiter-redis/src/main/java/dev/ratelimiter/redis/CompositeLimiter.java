@@ -279,23 +279,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
 
     @Override
     public Decision decide(String key, long permits) {
-        CompletableFuture<Decision> future = decideAsync(key, permits).toCompletableFuture();
-        try {
-            // Bounded: the future fails after the configured timeout.
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RedisRateLimiterException("interrupted while waiting for Redis", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof CompletionException && cause.getCause() != null) {
-                cause = cause.getCause();
-            }
-            if (cause instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new RedisRateLimiterException("rate-limit decision failed: " + cause, cause);
-        }
+        return RedisKeyedLimiter.await(decideAsync(key, permits).toCompletableFuture());
     }
 
     @Override

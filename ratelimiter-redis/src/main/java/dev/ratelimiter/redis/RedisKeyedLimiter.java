@@ -252,7 +252,11 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         }
     }
 
-    private static <T> T await(CompletableFuture<T> future) {
+    /**
+     * Waits for a decision's future, which is bounded by the call's timeout; unwraps its failure.
+     * Shared by every synchronous Redis limiter.
+     */
+    static <T> T await(CompletableFuture<T> future) {
         try {
             // Bounded: the caller's future fails after the configured timeout.
             return future.get();
