@@ -1,0 +1,297 @@
+package dev.ratelimiter.benchmarks;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Prints one table for a JMH run of several benchmark classes: for each shape (benchmark method,
+ * mode and parameters other than the implementation), each of this project's figures, each
+ * peer's ({@link CompareResults#PEERS}), and the ratio to the best peer. The ratio is oriented so
+ * that above 1 always means this project is better: score / best peer score for throughput,
+ * best peer / score for times, where the figure of a {@code SampleTime} run is its p99.
+ *
+ * <p>When the run includes {@link MachineFloorBenchmark}, each throughput figure is also divided
+ * by the {@code System.nanoTime()} throughput of the same run ({@code x nanoTime}; not for
+ * {@link HalfAdmittedBenchmark}, which reads a fake clock instead); when it used
+ * {@code -prof gc}, the allocation per operation is shown; when the benchmark counts admissions
+ * ({@link HalfAdmittedBenchmark}), the admitted share is shown.
+ *
+ * <pre>
+ * java -jar benchmarks/target/benchmarks.jar -prof gc -rf json -rff suite.json
+ * java -cp benchmarks/target/benchmarks.jar dev.ratelimiter.benchmarks.SuiteTable suite.json
+ * java -cp benchmarks/target/benchmarks.jar dev.ratelimiter.benchmarks.SuiteTable --markdown suite.json
+ * </pre>
+ */
+public final class SuiteTable {
+
+    /** The implementation shown in a run's row when the benchmark has no {@code impl} parameter. */
+    static final String NO_IMPL = "-";
+
+    private SuiteTable() {
+    }
+
+    /**
+     * Prints the table of a JMH JSON result file.
+     *
+     * @param args {@code [--markdown] result.json}
+     * @throws IOException if the file cannot be read
+     */
+    public static void main(String[] args) throws IOException {
+        boolean markdown = args.length == 2 && args[0].equals("--markdown");
+        if (args.length != 1 && !markdown) {
+            System.err.println("usage: SuiteTable [--markdown] result.json"
+                    + "   (from: java -jar benchmarks.jar -prof gc -rf json -rff result.json)");
+            System.exit(2);
+        }
+        String json = Files.readString(Path.of(args[args.length - 1]), StandardCharsets.UTF_8);
+        System.out.print(report(parse(json), markdown));
+    }
+
+    /**
+     * One run of one benchmark method with one set of parameters.
+     *
+     * @param shape          what was measured, without the implementation: class.method, mode,
+     *                       the other parameters
+     * @param impl           the {@code impl} parameter, or {@link #NO_IMPL}
+     * @param mode           JMH's short mode name: {@code thrpt}, {@code avgt}, {@code sample}, ...
+     * @param figure         the score, or the p99 for {@code sample}
+     * @param unit           the unit of {@code figure}
+     * @param allocBytesPerOp {@code gc.alloc.rate.norm}, or NaN without {@code -prof gc}
+     * @param admittedShare  admitted / (admitted + denied) from the aux counters, or NaN
+     */
+    record Run(String shape, String impl, String mode, double figure, String unit, double allocBytesPerOp,
+               double admittedShare) {
+
+        /** @return whether a larger figure is better (throughput) rather than a smaller one (time) */
+        boolean higherIsBetter() {
+            return mode.equals("thrpt");
+        }
+    }
+
+    /**
+     * Extracts every run of a JMH JSON result.
+     *
+     * @param json the content of a {@code -rf json} file
+     * @return the runs, in file order
+     * @throws IllegalArgumentException if the text is not JSON or not a JMH result
+     */
+    static List<Run> parse(String json) {
+        Object root = new CompareResults.Json(json).document();
+        if (!(root instanceof List<?> runs)) {
+            throw new IllegalArgumentException("a JMH JSON result is an array of runs, found: " + kind(root));
+        }
+        List<Run> result = new ArrayList<>();
+        for (Object element : runs) {
+            Map<?, ?> run = asMap(element, "run");
+            String benchmark = String.valueOf(run.get("benchmark"));
+            String mode = String.valueOf(run.get("mode"));
+            Map<?, ?> params = run.get("params") instanceof Map<?, ?> p ? p : Map.of();
+            Map<?, ?> primary = asMap(run.get("primaryMetric"), "primaryMetric of " + benchmark);
+
+            // The class and method, without the package: dev.x.FooBenchmark.run -> FooBenchmark.run.
+            String[] parts = benchmark.split("\\.");
+            String name = parts.length >= 2 ? parts[parts.length - 2] + "." + parts[parts.length - 1] : benchmark;
+            StringBuilder shape = new StringBuilder(name);
+            new TreeMap<String, Object>(stringKeys(params)).forEach((key, value) -> {
+                if (!key.equals("impl")) {
+                    shape.append(' ').append(key).append('=').append(value);
+                }
+            });
+            shape.append(" [").append(mode.equals("sample") ? "p99" : mode).append(']');
+
+            double figure = number(primary.get("score"), "score of " + benchmark);
+            if (mode.equals("sample")) {
+                Map<?, ?> percentiles = asMap(primary.get("scorePercentiles"), "scorePercentiles of " + benchmark);
+                figure = number(percentiles.get("99.0"), "p99 of " + benchmark);
+            }
+            double alloc = Double.NaN;
+            double admitted = Double.NaN;
+            if (run.get("secondaryMetrics") instanceof Map<?, ?> secondary) {
+                if (secondary.get("gc.alloc.rate.norm") instanceof Map<?, ?> norm) {
+                    alloc = number(norm.get("score"), "gc.alloc.rate.norm of " + benchmark);
+                }
+                if (secondary.get("admitted") instanceof Map<?, ?> yes && secondary.get("denied") instanceof Map<?, ?> no) {
+                    double a = number(yes.get("score"), "admitted of " + benchmark);
+                    double d = number(no.get("score"), "denied of " + benchmark);
+                    admitted = a + d > 0 ? a / (a + d) : Double.NaN;
+                }
+            }
+            Object impl = params.get("impl");
+            result.add(new Run(shape.toString(), impl == null ? NO_IMPL : String.valueOf(impl), mode, figure,
+                    String.valueOf(primary.get("scoreUnit")), alloc, admitted));
+        }
+        return result;
+    }
+
+    /**
+     * Formats the table.
+     *
+     * @param runs     the runs
+     * @param markdown a Markdown table instead of aligned plain text
+     * @return the report
+     */
+    static String report(List<Run> runs, boolean markdown) {
+        if (runs.isEmpty()) {
+            return "no benchmark results in this file\n";
+        }
+        Run floor = null;
+        for (Run r : runs) {
+            if (r.shape().startsWith(MachineFloorBenchmark.class.getSimpleName() + ".nanoTime ")
+                    && r.mode().equals("thrpt")) {
+                floor = r;
+            }
+        }
+        Map<String, List<Run>> shapes = new LinkedHashMap<>();
+        for (Run r : runs) {
+            shapes.computeIfAbsent(r.shape(), s -> new ArrayList<>()).add(r);
+        }
+        List<String> header = new ArrayList<>(List.of("shape", "impl", "figure", "unit"));
+        header.addAll(CompareResults.PEERS);
+        header.addAll(List.of("x best peer", "x nanoTime", "B/op", "admitted"));
+        List<List<String>> table = new ArrayList<>();
+        for (List<Run> group : shapes.values()) {
+            Map<String, Run> peers = new LinkedHashMap<>();
+            List<Run> ours = new ArrayList<>();
+            for (Run r : group) {
+                if (CompareResults.PEERS.contains(r.impl())) {
+                    peers.put(r.impl(), r);
+                } else {
+                    ours.add(r);
+                }
+            }
+            ours.sort(Comparator.comparingInt(SuiteTable::rowOrder));
+            Run best = null;
+            for (Run p : peers.values()) {
+                if (best == null || (p.higherIsBetter() ? p.figure() > best.figure() : p.figure() < best.figure())) {
+                    best = p;
+                }
+            }
+            if (ours.isEmpty()) {
+                // Only peers measured this shape (a restricted run): still show their figures.
+                ours.add(null);
+            }
+            for (Run r : ours) {
+                Run any = r != null ? r : group.get(0);
+                List<String> row = new ArrayList<>();
+                row.add(any.shape());
+                row.add(r == null ? NO_IMPL : r.impl());
+                row.add(r == null ? "" : figure(r.figure()));
+                row.add(any.unit());
+                for (String p : CompareResults.PEERS) {
+                    Run peer = peers.get(p);
+                    row.add(peer == null ? "" : figure(peer.figure()));
+                }
+                row.add(r == null || best == null ? "" : ratio(r, best));
+                row.add(r != null && floor != null && r != floor && r.mode().equals("thrpt") && readsTheClock(r)
+                        && r.unit().equals(floor.unit()) && floor.figure() > 0
+                        ? fixed(r.figure() / floor.figure(), 2) : "");
+                row.add(r == null || Double.isNaN(r.allocBytesPerOp()) ? "" : fixed(r.allocBytesPerOp(), 1));
+                row.add(r == null || Double.isNaN(r.admittedShare()) ? "" : fixed(100 * r.admittedShare(), 1) + "%");
+                table.add(row);
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        String title = "x best peer: above 1 means this project is better (throughput: figure / best peer;"
+                + " times and p99: best peer / figure)";
+        if (markdown) {
+            out.append(title).append("\n\n");
+            out.append("| ").append(String.join(" | ", header)).append(" |\n");
+            out.append("|---|---").append("|---:".repeat(header.size() - 2)).append("|\n");
+            for (List<String> row : table) {
+                out.append("| ").append(String.join(" | ", row)).append(" |\n");
+            }
+        } else {
+            out.append("== ").append(title).append('\n');
+            int[] widths = new int[header.size()];
+            for (int c = 0; c < widths.length; c++) {
+                widths[c] = header.get(c).length();
+                for (List<String> row : table) {
+                    widths[c] = Math.max(widths[c], row.get(c).length());
+                }
+            }
+            appendPlainRow(out, header, widths);
+            for (List<String> row : table) {
+                appendPlainRow(out, row, widths);
+            }
+        }
+        return out.toString();
+    }
+
+    /** The half-admitted shape runs on a fake clock: comparing it with nanoTime would mean nothing. */
+    private static boolean readsTheClock(Run r) {
+        return !r.shape().startsWith(HalfAdmittedBenchmark.class.getSimpleName() + ".");
+    }
+
+    private static String ratio(Run ours, Run best) {
+        if (!ours.unit().equals(best.unit()) || ours.figure() <= 0 || best.figure() <= 0) {
+            return "n/a";
+        }
+        return fixed(ours.higherIsBetter() ? ours.figure() / best.figure() : best.figure() / ours.figure(), 2);
+    }
+
+    private static int rowOrder(Run r) {
+        int ours = CompareResults.OURS.indexOf(r.impl());
+        return ours >= 0 ? ours : CompareResults.OURS.size();
+    }
+
+    private static void appendPlainRow(StringBuilder out, List<String> cells, int[] widths) {
+        StringBuilder line = new StringBuilder();
+        for (int c = 0; c < cells.size(); c++) {
+            String cell = cells.get(c);
+            String pad = " ".repeat(widths[c] - cell.length());
+            // Names read best left-aligned, numbers right-aligned.
+            line.append(c < 2 || c == 3 ? cell + pad : pad + cell).append(c == cells.size() - 1 ? "" : "  ");
+        }
+        out.append(line.toString().stripTrailing()).append('\n');
+    }
+
+    /** Three significant decimals for small figures, none for large ones (Redis ops/s). */
+    private static String figure(double value) {
+        return fixed(value, Math.abs(value) >= 1000 ? 0 : 3);
+    }
+
+    private static String fixed(double value, int decimals) {
+        return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%." + decimals + "f", value);
+    }
+
+    private static Map<String, Object> stringKeys(Map<?, ?> map) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        map.forEach((k, v) -> out.put(String.valueOf(k), v));
+        return out;
+    }
+
+    private static Map<?, ?> asMap(Object value, String what) {
+        if (value instanceof Map<?, ?> map) {
+            return map;
+        }
+        throw new IllegalArgumentException(what + " must be a JSON object, found: " + kind(value));
+    }
+
+    /** JMH writes finite numbers as JSON numbers and NaN or infinities as strings. */
+    private static double number(Object value, String what) {
+        if (value instanceof Double d) {
+            return d;
+        }
+        if (value instanceof String s) {
+            try {
+                return Double.parseDouble(s);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(what + " is not a number: " + s, e);
+            }
+        }
+        throw new IllegalArgumentException(what + " must be a number, found: " + kind(value));
+    }
+
+    private static String kind(Object value) {
+        return value == null ? "null" : value.getClass().getSimpleName() + " " + value;
+    }
+}

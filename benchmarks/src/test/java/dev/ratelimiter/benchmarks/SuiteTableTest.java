@@ -1,0 +1,139 @@
+package dev.ratelimiter.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.ratelimiter.benchmarks.SuiteTable.Run;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SuiteTableTest {
+
+    /** A run in the shape JMH 1.37 writes with {@code -rf json}, trimmed to the fields read. */
+    private static String run(String benchmark, String mode, String params, double score, String unit,
+                              String extraPrimary, String secondary) {
+        return "{\"jmhVersion\": \"1.37\", \"benchmark\": \"dev.ratelimiter.benchmarks." + benchmark + "\","
+                + " \"mode\": \"" + mode + "\", \"threads\": 1, \"forks\": 1, \"params\": " + params + ","
+                + " \"primaryMetric\": {\"score\": " + score + ", \"scoreError\": \"NaN\","
+                + " \"scoreConfidence\": [\"NaN\", \"NaN\"]" + extraPrimary + ", \"scoreUnit\": \"" + unit + "\","
+                + " \"rawData\": [[1.0]]}, \"secondaryMetrics\": " + secondary + "}";
+    }
+
+    private static String thrpt(String benchmark, String impl, double score) {
+        return run(benchmark, "thrpt", impl == null ? "{}" : "{\"impl\": \"" + impl + "\", \"outcome\": \"allowed\"}",
+                score, "ops/us", "", "{}");
+    }
+
+    private static String p99(String impl, double p99) {
+        return run("HalfAdmittedBenchmark.oneThreadLatency", "sample", "{\"impl\": \"" + impl + "\"}", 999.0,
+                "ns/op", ", \"scorePercentiles\": {\"50.0\": 30.0, \"99.0\": " + p99 + ", \"100.0\": 9999.0}", "{}");
+    }
+
+    private static String halfAdmitted(String impl, double score, double admitted, double denied) {
+        return run("HalfAdmittedBenchmark.oneThread", "thrpt", "{\"impl\": \"" + impl + "\"}", score, "ops/us", "",
+                "{\"admitted\": {\"score\": " + admitted + ", \"scoreUnit\": \"#\"},"
+                        + " \"denied\": {\"score\": " + denied + ", \"scoreUnit\": \"#\"},"
+                        + " \"gc.alloc.rate.norm\": {\"score\": 16.0, \"scoreUnit\": \"B/op\"}}");
+    }
+
+    private static final String SUITE = "[\n"
+            + thrpt("MachineFloorBenchmark.nanoTime", null, 40.0) + ",\n"
+            + thrpt("LocalAcquireBenchmark.oneThread", "tokenBucket", 30.0) + ",\n"
+            + thrpt("LocalAcquireBenchmark.oneThread", "leakyBucket", 10.0) + ",\n"
+            + thrpt("LocalAcquireBenchmark.oneThread", "bucket4j", 15.0) + ",\n"
+            + thrpt("LocalAcquireBenchmark.oneThread", "guava", 20.0) + ",\n"
+            + p99("tokenBucket", 50.0) + ",\n"
+            + p99("bucket4j", 100.0) + ",\n"
+            + p99("resilience4j", 80.0) + ",\n"
+            + halfAdmitted("tokenBucket", 60.0, 300.0, 100.0) + ",\n"
+            + halfAdmitted("bucket4j", 6.0, 50.0, 50.0) + "\n"
+            + "]";
+
+    @Test
+    void parsesShapesWithoutTheImplementationAndTakesP99ForSampleTime() {
+        List<Run> runs = SuiteTable.parse(SUITE);
+
+        assertThat(runs).hasSize(10);
+        assertThat(runs.get(0)).isEqualTo(new Run("MachineFloorBenchmark.nanoTime [thrpt]", "-", "thrpt", 40.0,
+                "ops/us", Double.NaN, Double.NaN));
+        assertThat(runs.get(1).shape()).isEqualTo("LocalAcquireBenchmark.oneThread outcome=allowed [thrpt]");
+        assertThat(runs.get(1).impl()).isEqualTo("tokenBucket");
+        assertThat(runs.get(5).shape()).isEqualTo("HalfAdmittedBenchmark.oneThreadLatency [p99]");
+        assertThat(runs.get(5).figure()).isEqualTo(50.0);
+        assertThat(runs.get(8).admittedShare()).isCloseTo(0.75, within(1e-9));
+        assertThat(runs.get(8).allocBytesPerOp()).isEqualTo(16.0);
+    }
+
+    @Test
+    void throughputRatioIsToTheFastestPeerAndToNanoTime() {
+        String report = SuiteTable.report(SuiteTable.parse(SUITE), false);
+
+        // 30 / max(15, 20) = 1.50; 30 / 40 = 0.75; no resilience4j run: blank cell.
+        assertThat(report).containsPattern(
+                "LocalAcquireBenchmark\\.oneThread outcome=allowed \\[thrpt\\] +tokenBucket +30\\.000 +ops/us"
+                        + " +15\\.000 +20\\.000 +1\\.50 +0\\.75\n");
+        assertThat(report).containsPattern("allowed \\[thrpt\\] +leakyBucket +10\\.000 +ops/us +15\\.000 +20\\.000 +0\\.50 +0\\.25\n");
+    }
+
+    @Test
+    void p99RatioIsTheBestPeerOverOurs() {
+        String report = SuiteTable.report(SuiteTable.parse(SUITE), false);
+
+        // Lower is better: min(100, 80) / 50 = 1.60, and no nanoTime ratio for a time.
+        assertThat(report).containsPattern(
+                "oneThreadLatency \\[p99\\] +tokenBucket +50\\.000 +ns/op +100\\.000 +80\\.000 +1\\.60\n");
+    }
+
+    @Test
+    void halfAdmittedShowsTheAdmittedShareButNoNanoTimeRatio() {
+        String report = SuiteTable.report(SuiteTable.parse(SUITE), false);
+
+        // 60 / 6 = 10.00; the fake-clock shape gets no nanoTime ratio; 300 / 400 admitted.
+        assertThat(report).containsPattern(
+                "HalfAdmittedBenchmark\\.oneThread \\[thrpt\\] +tokenBucket +60\\.000 +ops/us +6\\.000 +10\\.00 +16\\.0 +75\\.0%\n");
+    }
+
+    @Test
+    void peersAppearOnlyAsColumnsNeverAsRows() {
+        String report = SuiteTable.report(SuiteTable.parse(SUITE), false);
+
+        assertThat(report.lines().filter(l -> l.matches("\\S+.*\\] +(bucket4j|guava|resilience4j) .*"))).isEmpty();
+        assertThat(report.lines().count()).isEqualTo(2 + 5);
+    }
+
+    @Test
+    void markdownHasOneRowPerOfOurFigures() {
+        String report = SuiteTable.report(SuiteTable.parse(SUITE), true);
+
+        assertThat(report).contains("| shape | impl | figure | unit | bucket4j | guava | resilience4j | x best peer |");
+        assertThat(report).contains("| LocalAcquireBenchmark.oneThread outcome=allowed [thrpt] | tokenBucket | 30.000 | ops/us"
+                + " | 15.000 | 20.000 |  | 1.50 | 0.75 |  |  |\n");
+    }
+
+    @Test
+    void emptyResultSaysSo() {
+        assertThat(SuiteTable.report(SuiteTable.parse("[]"), false)).isEqualTo("no benchmark results in this file\n");
+    }
+
+    @Test
+    void notAJmhResultIsRejected() {
+        assertThatThrownBy(() -> SuiteTable.parse("{\"benchmark\": 1}"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("a JMH JSON result is an array of runs, found: ");
+        assertThatThrownBy(() -> SuiteTable.parse("[{\"benchmark\": \"x.Y.z\", \"mode\": \"thrpt\"}]"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("primaryMetric of x.Y.z must be a JSON object, found: null");
+    }
+
+    @Test
+    void sampleTimeWithoutPercentilesIsRejectedByName() {
+        String json = "[" + run("HalfAdmittedBenchmark.oneThreadLatency", "sample", "{\"impl\": \"guava\"}", 1.0,
+                "ns/op", "", "{}") + "]";
+
+        assertThatThrownBy(() -> SuiteTable.parse(json))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("scorePercentiles of dev.ratelimiter.benchmarks.HalfAdmittedBenchmark.oneThreadLatency"
+                        + " must be a JSON object, found: null");
+    }
+}
