@@ -43,7 +43,9 @@ import org.openjdk.jmh.infra.ThreadParams;
  * thread's step is doubled, so the two clocks together still offer two requests per permit; the
  * limiter reads whichever thread's clock is calling, so time seen by the limiter moves back and
  * forth by a few steps and the admitted share is only about half (the {@link Admissions}
- * counters report it). Every implementation reads the clock through a {@link ThreadLocal}, a
+ * counters report it). Permits follow the fastest thread's clock, so when one thread is
+ * descheduled for long (a loaded machine, a run without warm-up) the share rises towards all
+ * granted: read the admitted column before the throughput. Every implementation reads the clock through a {@link ThreadLocal}, a
  * cost of a few nanoseconds shared by all of them.
  *
  * <p>Implementations: the four local algorithms of this project (through their {@link Ticker}),
