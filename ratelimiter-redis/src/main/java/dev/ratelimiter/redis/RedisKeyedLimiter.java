@@ -62,6 +62,12 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     private final String origin;
     private final String unitsPerMs;
     private final String graceMs;
+    /**
+     * The GCRA script's flags: 1 for the queue, 2 for exact charging (the remainder kept), which
+     * Redis-time mode uses; client-time mode rounds each grant up to a whole unit, as the local
+     * GCRA limiter does in nanoseconds, so that both decide alike.
+     */
+    private final String gcraFlags;
     /** What a decision Redis could not take is answered with. */
     private final FailureHandler failures;
 
@@ -82,6 +88,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         this.origin = clock.redisTime() ? "0" : Long.toString(clock.now(args.span));
         this.unitsPerMs = Long.toString(1_000_000L / clock.unitNanos());
         this.graceMs = Long.toString(graceMs);
+        this.gcraFlags = Integer.toString((args.queue ? 1 : 0) + (clock.redisTime() ? 2 : 0));
     }
 
     /**
@@ -107,7 +114,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         String n = Long.toString(permits);
         String[] argv = switch (args.script) {
             case GCRA -> new String[] {now, Long.toString(args.max), Long.toString(args.rate),
-                    Long.toString(args.period), n, args.queue ? "1" : "0", unitsPerMs, graceMs};
+                    Long.toString(args.period), n, gcraFlags, unitsPerMs, graceMs};
             case SLIDING_LOG -> new String[] {now, Long.toString(args.max), Long.toString(args.period), n,
                     unitsPerMs, graceMs};
             case SLIDING_COUNTER -> new String[] {now, Long.toString(args.max), Long.toString(args.period), n,
@@ -195,14 +202,15 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         String maxWait = Long.toString(Math.min(timeoutNanos / clock.unitNanos(), MAX_WAIT_UNITS));
         String redisKey = redisKey(key);
         List<Object> reply = await(caller.call(args.script, redisKey, now, Long.toString(args.max),
-                Long.toString(args.rate), Long.toString(args.period), Long.toString(permits), args.queue ? "1" : "0",
+                Long.toString(args.rate), Long.toString(args.period), Long.toString(permits), gcraFlags,
                 unitsPerMs, graceMs, "reserve", maxWait));
         if (((Long) reply.get(0)) != 1L) {
             return false;
         }
         long slot = saturatedAdd(ticker.read(), nanos((Long) reply.get(2)));
-        String reserved = Long.toString((Long) reply.get(4));
-        String replaced = ((Long) reply.get(5)) == 1L ? Long.toString((Long) reply.get(6)) : "";
+        // The states as the script wrote and replaced them ("F" or "F q"), handed back verbatim.
+        String reserved = String.valueOf(reply.get(4));
+        String replaced = ((Long) reply.get(5)) == 1L ? String.valueOf(reply.get(6)) : "";
         while (true) {
             long left = slot - ticker.read();
             if (left <= 0) {
@@ -232,7 +240,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
             String now = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
             // Not through await: the thread may be interrupted, and the call is bounded by its timeout.
             caller.call(args.script, redisKey, now, Long.toString(args.max), Long.toString(args.rate),
-                    Long.toString(args.period), "1", args.queue ? "1" : "0", unitsPerMs, graceMs,
+                    Long.toString(args.period), "1", gcraFlags, unitsPerMs, graceMs,
                     "release", reserved, replaced).join();
         } catch (RuntimeException failed) {
             cause.addSuppressed(failed); // forfeited: only under-admits

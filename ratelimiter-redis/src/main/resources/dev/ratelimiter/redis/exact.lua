@@ -56,6 +56,60 @@ local function ceil_mul_div(a, b, c)
   return q
 end
 
+-- a * b + c as six normalized base-2^24 limbs (c below 2^53), for sums of a product and a
+-- remainder, such as the exact debt (F - now) * R + q of the GCRA.
+local function product_plus(a, b, c)
+  local r = product(a, b)
+  local c0, c1, c2 = limbs(c)
+  r[1], r[2], r[3] = r[1] + c0, r[2] + c1, r[3] + c2
+  for i = 1, 5 do
+    local carry = math.floor(r[i] / LIMB)
+    r[i] = r[i] - carry * LIMB
+    r[i + 1] = r[i + 1] + carry
+  end
+  return r
+end
+
+-- The sign of x - y for two normalized limb numbers.
+local function cmp_limbs(x, y)
+  for i = 6, 1, -1 do
+    if x[i] ~= y[i] then
+      if x[i] < y[i] then return -1 end
+      return 1
+    end
+  end
+  return 0
+end
+
+-- floor(a * b / c) and a * b - floor(a * b / c) * c, exactly, for a quotient below 2^53 (c > 0,
+-- below 2^53). The remainder is below c: its limbs above the third are zero after the borrows.
+local function mul_div_mod(a, b, c)
+  local q = floor_mul_div(a, b, c)
+  local x, y = product(a, b), product(q, c)
+  local borrow = 0
+  for i = 1, 3 do
+    local d = x[i] - y[i] - borrow
+    if d < 0 then
+      d = d + LIMB
+      borrow = 1
+    else
+      borrow = 0
+    end
+    x[i] = d
+  end
+  return q, x[1] + x[2] * LIMB + x[3] * LIMB * LIMB
+end
+
+-- ceil((a * b + c) / d), exactly, for a result below 2^53 (c below 2^53, d > 0).
+local function ceil_muladd_div(a, b, c, d)
+  local target = product_plus(a, b, c)
+  local q = math.floor((a * b + c) / d)
+  while q > 0 and cmp_limbs(product(q, d), target) > 0 do q = q - 1 end
+  while cmp_limbs(product(q + 1, d), target) <= 0 do q = q + 1 end
+  if cmp_limbs(product(q, d), target) < 0 then q = q + 1 end
+  return q
+end
+
 -- An integer as a decimal string: tostring would print only 14 significant digits.
 local function int(x)
   return string.format('%.0f', x)

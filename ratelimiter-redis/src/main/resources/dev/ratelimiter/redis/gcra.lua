@@ -1,94 +1,157 @@
 -- GCRA: the token bucket, the leaky bucket meter and the leaky bucket queue's immediate acquire.
 --
--- KEYS[1]  a string: F, the time at which the bucket is full again (absent: full).
--- ARGV     now ('redis' for TIME in us, else the caller's reading), C, R, P, n, queue ('1'/'0'),
---          units per ms, grace ms. R permits per P time units; C the capacity, burst or queue.
+-- KEYS[1]  a string, the state: the time at which the bucket is full again (absent: full), as
+--          "F" or "F q": the exact time is F + q / R, with 0 <= q < R ("F" alone means q = 0).
+-- ARGV     now ('redis' for TIME in us, else the caller's reading), C, R, P, n, flags, units per
+--          ms, grace ms. R permits per P time units; C the capacity, burst or queue. Flags, a sum:
+--          1 the queue (grant at zero debt only), 2 exact (keep the remainder q).
 -- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit.
 --
--- Grant n <= C at debt = max(0, F - now) iff debt * R <= (C - n) * P (the queue: iff debt == 0);
--- then F' = max(F, now) + ceil(n * P / R). A refusal writes nothing.
+-- The exact debt is D / R time units, D = (F - now) * R + q when that is positive, else 0.
+-- Grant n <= C iff D <= (C - n) * P (the queue: iff D == 0); then the full-at time moves to
+-- max(F + q / R, now) + n * P / R. A refusal writes nothing. remaining = C - ceil(D / P) (0 when
+-- D >= C * P; the queue: C when D == 0, else 0); retryAfter is the smallest whole wait after
+-- which the request is granted; reset = ceil(D / R), the time until full, as is the TTL.
+--
+-- Two ways to charge a grant: exact (flag 2) adds n * P / R as a whole part and a remainder, so
+-- no rounding at all: 600,000 single permits per second (5 us per 3 permits) are granted at
+-- exactly that rate. Without the flag, each grant is charged ceil(n * P / R) whole units and q
+-- stays 0: the process-local GCRA limiter counts so, in nanoseconds, and the client-time mode
+-- keeps its decisions identical to it. A rounding caller reading an exact state rounds it up
+-- (F + 1 when q > 0), an exact caller reads "F" as q = 0: keys of either format stay valid.
 --
 -- ARGV[9] selects one of two more operations, both for blocking acquires:
 --   'reserve', ARGV[10] the longest wait (units): reserve n permits whose slot comes within that
---     wait: wait = debt for the queue, which must then hold them (debt * R <= (C - n) * P), else
---     wait = max(0, debt - floor((C - n) * P / R)); F' = max(F, now) + ceil(n * P / R) as for a
---     grant, so later callers queue behind the reservation. Returns {allowed, remaining, wait
---     (-1: never), reset, F', 1 if F was present else 0, F}.
---   'release', ARGV[10] the F' a reservation wrote, ARGV[11] the F it replaced ('' if absent):
---     give the reservation back only if it is still the last write (F == F'), else forfeit it:
---     later grants were computed on top of it. Returns {1} if given back, else {0}.
+--     wait: wait = ceil(D / R) for the queue, which must then hold them (D <= (C - n) * P), else
+--     the smallest wait after which D <= (C - n) * P; the state moves as for a grant, so later
+--     callers queue behind the reservation. Returns {allowed, remaining, wait (-1: never), reset,
+--     the state written, 1 if a state was present else 0, the state replaced}.
+--   'release', ARGV[10] the state a reservation wrote, ARGV[11] the state it replaced ('' if
+--     absent): give the reservation back only if it is still the last write (the stored state
+--     equals it, remainder included), else forfeit it: later grants were computed on top of it.
+--     Returns {1} if given back, else {0}.
 local now = read_now(ARGV[1])
 local cap, rate, period, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local queue = ARGV[6] == '1'
+local flags = tonumber(ARGV[6])
+local queue = flags % 2 == 1
+local exact = flags >= 2
 local units_per_ms, grace_ms = tonumber(ARGV[7]), tonumber(ARGV[8])
 
-local f = tonumber(redis.call('GET', KEYS[1]))
-local debt = 0
-if f and f > now then debt = f - now end
+-- A state string as (F, q); (nil, 0) if absent or empty.
+local function parse(s)
+  if not s or s == '' then return nil, 0 end
+  local space = string.find(s, ' ', 1, true)
+  if not space then return tonumber(s), 0 end
+  return tonumber(string.sub(s, 1, space - 1)), tonumber(string.sub(s, space + 1))
+end
+
+local function format(f, q)
+  if q == 0 then return int(f) end
+  return int(f) .. ' ' .. int(q)
+end
+
+-- The whole units from now until the state (f, q) is full: ceil of the exact time, at least 0.
+local function until_full(f, q)
+  if not f or f < now or (f == now and q == 0) then return 0 end
+  if q > 0 then return f - now + 1 end
+  return f - now
+end
+
+local stored = redis.call('GET', KEYS[1])
+local raw_f, raw_q = parse(stored)
+local f, q = raw_f, raw_q
+if f and q > 0 and not exact then f, q = f + 1, 0 end
+
+-- The debt as (d, dq): D = d * R + dq, d >= 0, 0 <= dq < R.
+local d, dq = 0, 0
+if f and (f > now or (f == now and q > 0)) then d, dq = f - now, q end
 
 local mode = ARGV[9]
 
 if mode == 'release' then
-  if not f or f ~= tonumber(ARGV[10]) then return {0} end
-  if ARGV[11] == '' or tonumber(ARGV[11]) <= now then
+  local rf, rq = parse(ARGV[10])
+  if not raw_f or raw_f ~= rf or raw_q ~= rq then return {0} end
+  local pf, pq = parse(ARGV[11])
+  local wait = until_full(pf, pq)
+  if wait == 0 then
     redis.call('DEL', KEYS[1])
   else
-    redis.call('SET', KEYS[1], ARGV[11], 'PX', ttl_ms(tonumber(ARGV[11]) - now, units_per_ms, grace_ms))
+    redis.call('SET', KEYS[1], ARGV[11], 'PX', ttl_ms(wait, units_per_ms, grace_ms))
   end
   return {1}
 end
 
-local function remaining(d)
-  if queue then
-    if d == 0 then return cap end
-    return 0
-  end
-  if d == 0 then return cap end
-  if cmp_products(d, rate, cap, period) >= 0 then return 0 end
-  return cap - ceil_mul_div(d, rate, period)
+local function remaining(x, xq)
+  if x == 0 and xq == 0 then return cap end
+  if queue then return 0 end
+  if cmp_limbs(product_plus(x, rate, xq), product(cap, period)) >= 0 then return 0 end
+  return cap - ceil_muladd_div(x, rate, xq, period)
+end
+
+local function ceil_debt(x, xq)
+  if xq > 0 then return x + 1 end
+  return x
 end
 
 if n > cap then
-  return {0, remaining(debt), -1, debt}
+  return {0, remaining(d, dq), -1, ceil_debt(d, dq)}
+end
+
+-- Whether the permits waiting, this request included, fit: D <= (C - n) * P.
+local fits = cmp_limbs(product_plus(d, rate, dq), product(cap - n, period)) <= 0
+
+-- The smallest whole wait w with D - w * R <= (C - n) * P: with (C - n) * P = a * R + b,
+-- w = d - a, plus 1 when dq > b (negative when the request fits now).
+local function wait_to_fit()
+  local a, b = mul_div_mod(cap - n, period, rate)
+  if dq > b then return d - a + 1 end
+  return d - a
+end
+
+-- The state after n more permits from max(F + q / R, now).
+local function step()
+  local bf, bq = now, 0
+  if d > 0 or dq > 0 then bf, bq = f, q end
+  if not exact then return bf + ceil_mul_div(n, period, rate), 0 end
+  local s, t = mul_div_mod(n, period, rate)
+  local nf, nq = bf + s, bq + t
+  if nq >= rate then nf, nq = nf + 1, nq - rate end
+  return nf, nq
 end
 
 if mode == 'reserve' then
   local max_wait = tonumber(ARGV[10])
   local wait
   if queue then
-    -- The permits waiting, this request included, must fit the queue.
-    if cmp_products(debt, rate, cap - n, period) > 0 then return {0, remaining(debt), -1, debt} end
-    wait = debt
+    if not fits then return {0, remaining(d, dq), -1, ceil_debt(d, dq)} end
+    wait = ceil_debt(d, dq)
   else
-    wait = debt - floor_mul_div(cap - n, period, rate)
+    wait = wait_to_fit()
     if wait < 0 then wait = 0 end
   end
-  if wait > max_wait then return {0, remaining(debt), wait, debt} end
-  local base = now
-  if f and f > now then base = f end
-  local next_f = base + ceil_mul_div(n, period, rate)
+  if wait > max_wait then return {0, remaining(d, dq), wait, ceil_debt(d, dq)} end
+  local nf, nq = step()
   -- Reservations may pile debt beyond C: refuse one whose state would leave the exact range.
-  if next_f >= 9007199254740992 then return {0, remaining(debt), wait, debt} end
-  local after = next_f - now
-  redis.call('SET', KEYS[1], int(next_f), 'PX', ttl_ms(after, units_per_ms, grace_ms))
-  if f then return {1, remaining(after), wait, after, next_f, 1, f} end
-  return {1, remaining(after), wait, after, next_f, 0, 0}
+  if ceil_debt(nf, nq) >= 9007199254740992 then return {0, remaining(d, dq), wait, ceil_debt(d, dq)} end
+  local after = until_full(nf, nq)
+  local written = format(nf, nq)
+  redis.call('SET', KEYS[1], written, 'PX', ttl_ms(after, units_per_ms, grace_ms))
+  if stored then return {1, remaining(nf - now, nq), wait, after, written, 1, stored} end
+  return {1, remaining(nf - now, nq), wait, after, written, 0, ''}
 end
 
 local grantable
 if queue then
-  grantable = debt == 0
+  grantable = d == 0 and dq == 0
 else
-  grantable = cmp_products(debt, rate, cap - n, period) <= 0
+  grantable = fits
 end
 if not grantable then
-  local retry = debt
-  if not queue then retry = debt - floor_mul_div(cap - n, period, rate) end
-  return {0, remaining(debt), retry, debt}
+  local retry
+  if queue then retry = ceil_debt(d, dq) else retry = wait_to_fit() end
+  return {0, remaining(d, dq), retry, ceil_debt(d, dq)}
 end
-local base = now
-if f and f > now then base = f end
-local next_f = base + ceil_mul_div(n, period, rate)
-local after = next_f - now
-redis.call('SET', KEYS[1], int(next_f), 'PX', ttl_ms(after, units_per_ms, grace_ms))
-return {1, remaining(after), 0, after}
+local nf, nq = step()
+local after = until_full(nf, nq)
+redis.call('SET', KEYS[1], format(nf, nq), 'PX', ttl_ms(after, units_per_ms, grace_ms))
+return {1, remaining(nf - now, nq), 0, after}
