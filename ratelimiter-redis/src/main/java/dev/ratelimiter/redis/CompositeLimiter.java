@@ -200,7 +200,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
             keys[i] = p.perKey ? tag + ":k" + p.index + ":" + key : tag + ":g" + p.index;
             switch (a.script) {
                 case GCRA -> add(argv, "gcra", Long.toString(a.max), Long.toString(a.rate), Long.toString(a.period), n,
-                        a.queue ? "1" : "0", unitsPerMs, graceMs);
+                        Integer.toString((a.queue ? 1 : 0) + (clock.redisTime() ? 2 : 0)), unitsPerMs, graceMs);
                 case SLIDING_LOG -> add(argv, "sliding_log", Long.toString(a.max), Long.toString(a.period), n,
                         unitsPerMs, graceMs);
                 case SLIDING_COUNTER -> add(argv, "sliding_counter", Long.toString(a.max), Long.toString(a.period), n,
