@@ -63,6 +63,15 @@ final class SharedConnection {
     }
 
     /** @return whether a Redis limiter in nanoseconds accepts the limit */
+    /**
+     * What the Redis conformance suites accept: limits whose numbers fit the scripts' exact range
+     * in nanoseconds, and whose time scale is at most 2^44 ns (about 4.9 hours), so that the
+     * clock of a whole generated script (up to 160 time scales) stays below 2^53.
+     */
+    static boolean runsExactly(Limit limit, long timeScaleNanos) {
+        return fitsNanoseconds(limit) && timeScaleNanos <= 1L << 44;
+    }
+
     static boolean fitsNanoseconds(Limit limit) {
         try {
             LimitArgs.of(limit, 1);
