@@ -67,7 +67,8 @@ import java.lang.invoke.VarHandle;
  *
  * <p><b>Progress</b>: every CAS failure means another thread succeeded (a grant, a seal, an
  * install or a retirement), so the decisions are lock-free. A rotation allocates one holder
- * per competing thread at most once per window.
+ * per competing thread at most once per window. A failed increment CAS is followed by a short
+ * spin ({@link Backoff}) that lets the winning thread keep the cache line.
  */
 final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
 
@@ -152,6 +153,7 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
             if (CURRENT.compareAndSet(h, c, c + permits)) {
                 return ALLOWED;
             }
+            Backoff.spin();
         }
     }
 
@@ -182,6 +184,7 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
                     long after = c + permits;
                     return Decision.allowed(permits, budget - after, resetNanos(h.previous, after, offset), max);
                 }
+                Backoff.spin();
                 continue;
             }
             return Decision.denied(permits, Math.max(0, budget - c),

@@ -58,7 +58,8 @@ import java.lang.invoke.VarHandle;
  * sees them. {@code head} and {@code tail} are volatile and only ever move forward along
  * {@code next}; a stale {@code tail} only lengthens a walk, and a stale {@code head} only makes
  * a decision count entries that have expired (a refusal that is conservative, never a wrong
- * grant), and the reader advances it itself.
+ * grant), and the reader advances it itself. A failed append CAS is followed by a short spin
+ * ({@link Backoff}) that lets the winning thread keep the cache lines of the tail.
  *
  * <p><b>Memory and allocation</b>: one entry (two {@code long}s and a reference, 32 bytes with
  * compressed references) per granted request, reachable only while it is in the window or
@@ -150,6 +151,7 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
                 TAIL.compareAndSet(this, t, entry);
                 return ALLOWED;
             }
+            Backoff.spin();
         }
     }
 
@@ -178,6 +180,7 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
                 TAIL.compareAndSet(this, t, entry);
                 return Decision.allowed(permits, max - (live + permits), untilExpiry(entry, time), max);
             }
+            Backoff.spin();
         }
     }
 
