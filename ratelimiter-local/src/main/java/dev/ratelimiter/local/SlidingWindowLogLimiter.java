@@ -31,7 +31,7 @@ import java.lang.invoke.VarHandle;
  *       {@code t}) and CAS {@code head} to it (forward only; losing the race is harmless).
  *   <li>{@code live = t.cumulative - h.cumulative}. Grant iff {@code live + n <= L}, by CAS of
  *       {@code t.next} from {@code null} to a new entry {@code {now', t.cumulative + n}}; on
- *       failure start again. Then swing {@code tail} (best effort).
+ *       failure start again. Then point {@code tail} at it.
  * </ol>
  *
  * <p><b>Invariant</b>: entry times never decrease along the list, and every entry at or before
@@ -55,8 +55,11 @@ import java.lang.invoke.VarHandle;
  *
  * <p><b>Memory ordering</b>: an entry's {@code time} and {@code cumulative} are final and it is
  * published by a volatile CAS of its predecessor's {@code next}, so every reader that reaches it
- * sees them. {@code head} and {@code tail} are volatile and only ever move forward along
- * {@code next}; a stale {@code tail} only lengthens a walk, and a stale {@code head} only makes
+ * sees them. {@code head} and {@code tail} are volatile. {@code head} only moves forward along
+ * {@code next} (by CAS). {@code tail} is only a hint, written with a release store and no CAS
+ * (one atomic instruction less per grant): two racing stores may leave it on an earlier entry,
+ * from which the end is still reachable, so a stale {@code tail} only lengthens the next walk
+ * (which swings it forward again). A stale {@code head} only makes
  * a decision count entries that have expired (a refusal that is conservative, never a wrong
  * grant), and the reader advances it itself. A failed append CAS is followed by a short spin
  * ({@link Backoff}) that lets the winning thread keep the cache lines of the tail.
@@ -148,7 +151,7 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
             }
             Node entry = new Node(effective, t.cumulative + permits);
             if (NEXT.compareAndSet(t, (Node) null, entry)) {
-                TAIL.compareAndSet(this, t, entry);
+                TAIL.setRelease(this, entry);
                 return ALLOWED;
             }
             Backoff.spin();
@@ -177,7 +180,7 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
             }
             Node entry = new Node(effective, t.cumulative + permits);
             if (NEXT.compareAndSet(t, (Node) null, entry)) {
-                TAIL.compareAndSet(this, t, entry);
+                TAIL.setRelease(this, entry);
                 return Decision.allowed(permits, max - (live + permits), untilExpiry(entry, time), max);
             }
             Backoff.spin();
@@ -229,7 +232,7 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
             p = q;
         }
         if (p != hint) {
-            TAIL.compareAndSet(this, hint, p);
+            TAIL.setRelease(this, p);
         }
         return p;
     }
