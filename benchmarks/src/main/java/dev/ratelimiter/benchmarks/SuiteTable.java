@@ -25,6 +25,14 @@ import java.util.TreeMap;
  * {@code -prof gc}, the allocation per operation is shown; when the benchmark counts admissions
  * ({@link HalfAdmittedBenchmark}), the admitted share is shown.
  *
+ * <p>A {@link #CEILINGS ceiling} (the Redis benchmarks' {@code noopEvalsha}, a round trip doing
+ * no work) is not a peer to beat but the most the shape can reach: it gets its own column, and
+ * each of this project's figures its fraction of it ({@code x ceiling}). When a run counts
+ * commands (the Redis benchmarks' {@code decisions} and {@code sentCommands} aux counters), the
+ * commands sent per decision are shown, with the commands Redis executed per decision in
+ * parentheses ({@code INFO commandstats}, which also counts those a script runs): for this
+ * project in {@code cmds/decision}, for the peers and the ceiling in {@code others' cmds/decision}.
+ *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar -prof gc -rf json -rff suite.json
  * java -cp benchmarks/target/benchmarks.jar dev.ratelimiter.benchmarks.SuiteTable suite.json
@@ -35,6 +43,9 @@ public final class SuiteTable {
 
     /** The implementation shown in a run's row when the benchmark has no {@code impl} parameter. */
     static final String NO_IMPL = "-";
+
+    /** Implementations that measure the most a shape can reach: shown as a ceiling, not a peer. */
+    static final List<String> CEILINGS = List.of("noopEvalsha");
 
     private SuiteTable() {
     }
@@ -67,9 +78,17 @@ public final class SuiteTable {
      * @param unit           the unit of {@code figure}
      * @param allocBytesPerOp {@code gc.alloc.rate.norm}, or NaN without {@code -prof gc}
      * @param admittedShare  admitted / (admitted + denied) from the aux counters, or NaN
+     * @param sentPerDecision     commands sent / decisions from the aux counters, or NaN
+     * @param executedPerDecision commands Redis executed / decisions from the aux counters, or NaN
      */
     record Run(String shape, String impl, String mode, double figure, String unit, double allocBytesPerOp,
-               double admittedShare) {
+               double admittedShare, double sentPerDecision, double executedPerDecision) {
+
+        /** A run that counted no commands. */
+        Run(String shape, String impl, String mode, double figure, String unit, double allocBytesPerOp,
+            double admittedShare) {
+            this(shape, impl, mode, figure, unit, allocBytesPerOp, admittedShare, Double.NaN, Double.NaN);
+        }
 
         /** @return whether a larger figure is better (throughput) rather than a smaller one (time) */
         boolean higherIsBetter() {
@@ -115,6 +134,8 @@ public final class SuiteTable {
             }
             double alloc = Double.NaN;
             double admitted = Double.NaN;
+            double sent = Double.NaN;
+            double executed = Double.NaN;
             if (run.get("secondaryMetrics") instanceof Map<?, ?> secondary) {
                 if (secondary.get("gc.alloc.rate.norm") instanceof Map<?, ?> norm) {
                     alloc = number(norm.get("score"), "gc.alloc.rate.norm of " + benchmark);
@@ -124,10 +145,20 @@ public final class SuiteTable {
                     double d = number(no.get("score"), "denied of " + benchmark);
                     admitted = a + d > 0 ? a / (a + d) : Double.NaN;
                 }
+                if (secondary.get("decisions") instanceof Map<?, ?> made
+                        && secondary.get("sentCommands") instanceof Map<?, ?> commands) {
+                    double decisions = number(made.get("score"), "decisions of " + benchmark);
+                    if (decisions > 0) {
+                        sent = number(commands.get("score"), "sentCommands of " + benchmark) / decisions;
+                        if (secondary.get("executedCommands") instanceof Map<?, ?> ran) {
+                            executed = number(ran.get("score"), "executedCommands of " + benchmark) / decisions;
+                        }
+                    }
+                }
             }
             Object impl = params.get("impl");
             result.add(new Run(shape.toString(), impl == null ? NO_IMPL : String.valueOf(impl), mode, figure,
-                    String.valueOf(primary.get("scoreUnit")), alloc, admitted));
+                    String.valueOf(primary.get("scoreUnit")), alloc, admitted, sent, executed));
         }
         return result;
     }
@@ -156,14 +187,18 @@ public final class SuiteTable {
         }
         List<String> header = new ArrayList<>(List.of("shape", "impl", "figure", "unit"));
         header.addAll(CompareResults.PEERS);
-        header.addAll(List.of("x best peer", "x nanoTime", "B/op", "admitted"));
+        header.addAll(List.of("x best peer", "ceiling", "x ceiling", "x nanoTime", "B/op", "admitted",
+                "cmds/decision", "others' cmds/decision"));
         List<List<String>> table = new ArrayList<>();
         for (List<Run> group : shapes.values()) {
             Map<String, Run> peers = new LinkedHashMap<>();
             List<Run> ours = new ArrayList<>();
+            Run ceiling = null;
             for (Run r : group) {
                 if (CompareResults.PEERS.contains(r.impl())) {
                     peers.put(r.impl(), r);
+                } else if (CEILINGS.contains(r.impl())) {
+                    ceiling = r;
                 } else {
                     ours.add(r);
                 }
@@ -191,17 +226,28 @@ public final class SuiteTable {
                     row.add(peer == null ? "" : figure(peer.figure()));
                 }
                 row.add(r == null || best == null ? "" : ratio(r, best));
+                row.add(ceiling == null ? "" : figure(ceiling.figure()));
+                row.add(r == null || ceiling == null ? "" : ratio(r, ceiling));
                 row.add(r != null && floor != null && r != floor && r.mode().equals("thrpt") && readsTheClock(r)
                         && r.unit().equals(floor.unit()) && floor.figure() > 0
                         ? fixed(r.figure() / floor.figure(), 2) : "");
                 row.add(r == null || Double.isNaN(r.allocBytesPerOp()) ? "" : fixed(r.allocBytesPerOp(), 1));
                 row.add(r == null || Double.isNaN(r.admittedShare()) ? "" : fixed(100 * r.admittedShare(), 1) + "%");
+                row.add(r == null ? "" : commands(r));
+                List<String> others = new ArrayList<>();
+                for (Run other : group) {
+                    if ((peers.containsValue(other) || other == ceiling) && !commands(other).isEmpty()) {
+                        others.add(other.impl() + " " + commands(other));
+                    }
+                }
+                row.add(String.join(", ", others));
                 table.add(row);
             }
         }
         StringBuilder out = new StringBuilder();
         String title = "x best peer: above 1 means this project is better (throughput: figure / best peer;"
-                + " times and p99: best peer / figure)";
+                + " times and p99: best peer / figure); x ceiling: figure / ceiling;"
+                + " cmds/decision: sent (executed by Redis, script calls included)";
         if (markdown) {
             out.append(title).append("\n\n");
             out.append("| ").append(String.join(" | ", header)).append(" |\n");
@@ -238,6 +284,15 @@ public final class SuiteTable {
         return fixed(ours.higherIsBetter() ? ours.figure() / best.figure() : best.figure() / ours.figure(), 2);
     }
 
+    /** @return "sent (executed)" commands per decision, or "" when the run counted none */
+    private static String commands(Run r) {
+        if (Double.isNaN(r.sentPerDecision())) {
+            return "";
+        }
+        return fixed(r.sentPerDecision(), 2)
+                + (Double.isNaN(r.executedPerDecision()) ? "" : " (" + fixed(r.executedPerDecision(), 2) + ")");
+    }
+
     private static int rowOrder(Run r) {
         int ours = CompareResults.OURS.indexOf(r.impl());
         return ours >= 0 ? ours : CompareResults.OURS.size();
@@ -249,7 +304,7 @@ public final class SuiteTable {
             String cell = cells.get(c);
             String pad = " ".repeat(widths[c] - cell.length());
             // Names read best left-aligned, numbers right-aligned.
-            line.append(c < 2 || c == 3 ? cell + pad : pad + cell).append(c == cells.size() - 1 ? "" : "  ");
+            line.append(c < 2 || c == 3 || c == cells.size() - 1 ? cell + pad : pad + cell).append(c == cells.size() - 1 ? "" : "  ");
         }
         out.append(line.toString().stripTrailing()).append('\n');
     }

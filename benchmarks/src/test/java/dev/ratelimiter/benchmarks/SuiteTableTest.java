@@ -108,7 +108,54 @@ class SuiteTableTest {
 
         assertThat(report).contains("| shape | impl | figure | unit | bucket4j | guava | resilience4j | x best peer |");
         assertThat(report).contains("| LocalAcquireBenchmark.oneThread outcome=allowed [thrpt] | tokenBucket | 30.000 | ops/us"
-                + " | 15.000 | 20.000 |  | 1.50 | 0.75 |  |  |\n");
+                + " | 15.000 | 20.000 |  | 1.50 |  |  | 0.75 |  |  |  |  |\n");
+    }
+
+    private static String redis(String benchmark, String impl, String inFlight, double score, double decisions,
+                                double sent, double executed) {
+        return run(benchmark, "thrpt", "{\"impl\": \"" + impl + "\"" + (inFlight == null ? "" : ", \"inFlight\": \""
+                        + inFlight + "\"") + "}", score, "ops/s", "",
+                "{\"decisions\": {\"score\": " + decisions + ", \"scoreUnit\": \"#\"},"
+                        + " \"executedCommands\": {\"score\": " + executed + ", \"scoreUnit\": \"#\"},"
+                        + " \"sentCommands\": {\"score\": " + sent + ", \"scoreUnit\": \"#\"}}");
+    }
+
+    private static final String REDIS = "[\n"
+            + redis("RedisAcquireBenchmark.sync", "tokenBucket", null, 8000, 40000, 40000, 160000) + ",\n"
+            + redis("RedisAcquireBenchmark.sync", "bucket4j", null, 4000, 20000, 40000, 80000) + ",\n"
+            + redis("RedisAcquireBenchmark.sync", "noopEvalsha", null, 10000, 50000, 50000, 50000) + ",\n"
+            + redis("AsyncRedisAcquireBenchmark.decide", "tokenBucket", "64", 30000, 150000, 150000, 600000) + ",\n"
+            + redis("AsyncRedisAcquireBenchmark.decide", "bucket4j", "64", 300, 1500, 120000, 180000) + "\n"
+            + "]";
+
+    @Test
+    void redisShapesShowTheCeilingAsAColumnAndCommandsPerDecision() {
+        String report = SuiteTable.report(SuiteTable.parse(REDIS), false);
+
+        // 8000 / 4000 = 2.00 against the peer; 8000 / 10000 = 0.80 of the ceiling; 1 command
+        // sent, 4 executed (the script's own calls); bucket4j 2 sent, 4 executed; the ceiling 1.
+        assertThat(report).containsPattern("RedisAcquireBenchmark\\.sync \\[thrpt\\] +tokenBucket +8000 +ops/s +4000"
+                + " +2\\.00 +10000 +0\\.80 +1\\.00 \\(4\\.00\\) +bucket4j 2\\.00 \\(4\\.00\\), noopEvalsha 1\\.00 \\(1\\.00\\)\n");
+        // No ceiling in the run: blank ceiling cells, the peer's commands still shown.
+        assertThat(report).containsPattern("AsyncRedisAcquireBenchmark\\.decide inFlight=64 \\[thrpt\\] +tokenBucket"
+                + " +30000 +ops/s +300\\.000 +100\\.00 +1\\.00 \\(4\\.00\\) +bucket4j 80\\.00 \\(120\\.00\\)\n");
+    }
+
+    @Test
+    void theCeilingIsNeitherARowNorThePeerToBeat() {
+        String report = SuiteTable.report(SuiteTable.parse(REDIS), false);
+
+        assertThat(report.lines().filter(l -> l.matches("\\S+.*\\] +(bucket4j|noopEvalsha) .*"))).isEmpty();
+        assertThat(report.lines().count()).isEqualTo(2 + 2);
+    }
+
+    @Test
+    void commandsPerDecisionAreParsedFromTheAuxCounters() {
+        Run run = SuiteTable.parse(REDIS).get(1);
+
+        assertThat(run.sentPerDecision()).isEqualTo(2.0);
+        assertThat(run.executedPerDecision()).isEqualTo(4.0);
+        assertThat(SuiteTable.parse(SUITE).get(1).sentPerDecision()).isNaN();
     }
 
     @Test

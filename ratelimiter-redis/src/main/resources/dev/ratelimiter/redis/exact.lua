@@ -8,6 +8,13 @@
 
 local LIMB = 16777216 -- 2^24
 
+-- Below this bound every sum of two integers, and every product of two factors whose double
+-- product is below it, is exact: the fast paths below use plain arithmetic there and fall back
+-- to limbs otherwise. A double product of two integers is below 2^52 only if the true product is
+-- (rounding is monotonic and 2^52 is a double), and then it is exact. In the common case (rates
+-- and times of everyday limits) a decision thus allocates no limb table at all.
+local SMALL = 4503599627370496 -- 2^52
+
 local function limbs(a)
   local a0 = a % LIMB
   local rest = (a - a0) / LIMB
@@ -30,6 +37,11 @@ end
 
 -- The sign of a * b - c * d (-1, 0 or 1), exactly.
 local function cmp_products(a, b, c, d)
+  local p, r = a * b, c * d
+  if p < SMALL and r < SMALL then
+    if p < r then return -1 elseif p > r then return 1 end
+    return 0
+  end
   local x, y = product(a, b), product(c, d)
   for i = 6, 1, -1 do
     if x[i] ~= y[i] then
@@ -43,6 +55,14 @@ end
 -- floor(a * b / c), exactly, for a result below 2^53 (c > 0). The double quotient is within a
 -- few units of the truth; exact comparisons of q * c with a * b correct it.
 local function floor_mul_div(a, b, c)
+  local p = a * b
+  if p < SMALL and c < SMALL then
+    -- Exact: q * c and (q + 1) * c stay below p + c < 2^53.
+    local q = math.floor(p / c)
+    while q > 0 and q * c > p do q = q - 1 end
+    while (q + 1) * c <= p do q = q + 1 end
+    return q
+  end
   local q = math.floor(a * b / c)
   while q > 0 and cmp_products(q, c, a, b) > 0 do q = q - 1 end
   while cmp_products(q + 1, c, a, b) <= 0 do q = q + 1 end
@@ -85,6 +105,8 @@ end
 -- below 2^53). The remainder is below c: its limbs above the third are zero after the borrows.
 local function mul_div_mod(a, b, c)
   local q = floor_mul_div(a, b, c)
+  local p = a * b
+  if p < SMALL and c < SMALL then return q, p - q * c end
   local x, y = product(a, b), product(q, c)
   local borrow = 0
   for i = 1, 3 do
@@ -102,12 +124,34 @@ end
 
 -- ceil((a * b + c) / d), exactly, for a result below 2^53 (c below 2^53, d > 0).
 local function ceil_muladd_div(a, b, c, d)
+  local p = a * b
+  local x = p + c
+  if p < SMALL and c < SMALL and x < SMALL and d < SMALL then
+    -- Exact: p + c, q * d and (q + 1) * d all stay below x + d < 2^53.
+    local q = math.floor(x / d)
+    while q > 0 and q * d > x do q = q - 1 end
+    while (q + 1) * d <= x do q = q + 1 end
+    if q * d < x then q = q + 1 end
+    return q
+  end
   local target = product_plus(a, b, c)
   local q = math.floor((a * b + c) / d)
   while q > 0 and cmp_limbs(product(q, d), target) > 0 do q = q - 1 end
   while cmp_limbs(product(q + 1, d), target) <= 0 do q = q + 1 end
   if cmp_limbs(product(q, d), target) < 0 then q = q + 1 end
   return q
+end
+
+-- The sign of a * b + c - e * f (-1, 0 or 1), exactly (c below 2^53): the GCRA's comparisons of
+-- an exact debt with a capacity.
+local function cmp_muladd_product(a, b, c, e, f)
+  local p, r = a * b, e * f
+  if p < SMALL and c < SMALL and r < SMALL then
+    local x = p + c
+    if x < r then return -1 elseif x > r then return 1 end
+    return 0
+  end
+  return cmp_limbs(product_plus(a, b, c), product(e, f))
 end
 
 -- An integer as a decimal string: tostring would print only 14 significant digits.

@@ -84,7 +84,7 @@ end
 local function remaining(x, xq)
   if x == 0 and xq == 0 then return cap end
   if queue then return 0 end
-  if cmp_limbs(product_plus(x, rate, xq), product(cap, period)) >= 0 then return 0 end
+  if cmp_muladd_product(x, rate, xq, cap, period) >= 0 then return 0 end
   return cap - ceil_muladd_div(x, rate, xq, period)
 end
 
@@ -98,7 +98,7 @@ if n > cap then
 end
 
 -- Whether the permits waiting, this request included, fit: D <= (C - n) * P.
-local fits = cmp_limbs(product_plus(d, rate, dq), product(cap - n, period)) <= 0
+local fits = cmp_muladd_product(d, rate, dq, cap - n, period) <= 0
 
 -- The smallest whole wait w with D - w * R <= (C - n) * P: with (C - n) * P = a * R + b,
 -- w = d - a, plus 1 when dq > b (negative when the request fits now).

@@ -1,0 +1,402 @@
+package dev.ratelimiter.benchmarks;
+
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.TokenBucket;
+import dev.ratelimiter.redis.RedisRateLimiters;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.distributed.AsyncBucketProxy;
+import io.github.bucket4j.distributed.BucketProxy;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.github.bucket4j.redis.lettuce.cas.LettuceBasedProxyManager;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.event.command.CommandStartedEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/*
+ * Shared by the Redis benchmarks and their tests: a redis-server of its own on a free loopback
+ * port, one Lettuce client, and the three decision paths measured side by side.
+ *
+ * Concurrency: built and closed by one thread (JMH's trial set-up and tear-down). The paths are
+ * called by the benchmark thread and completed on Lettuce's event loop; the only state they
+ * share is the LongAdder counting the commands the client writes, incremented on whichever
+ * thread writes a command and read between iterations (its sum is exact once no command is in
+ * flight, which the benchmarks ensure before reading it).
+ */
+/**
+ * A {@code redis-server} started for one benchmark trial, a Lettuce client on it, and the decision
+ * paths of the Redis benchmarks ({@link #path}). The server is the {@code redis-server} on the
+ * {@code PATH}, else the binary shipped in the {@code com.github.codemonstur:embedded-redis} jar.
+ *
+ * <p>Two command counts are kept, because Redis counts commands a script runs
+ * ({@code redis.call}) in {@code INFO commandstats} like commands a client sends: both Redis
+ * 6.2 and 7.0 do (an {@code EVAL} calling {@code SET}, {@code GET} and {@code TIME} shows as
+ * four calls). {@link #executedCommands()} is that server-side total; {@link #sentCommands()} is
+ * what the client wrote, counted by a Lettuce {@link CommandListener}: the round trips a
+ * decision costs, which is what "one command per decision" means.
+ */
+final class RedisFixture implements AutoCloseable {
+
+    /** The implementations measured: this project's token bucket, the peer, and the ceiling. */
+    static final List<String> IMPLS = List.of("tokenBucket", "bucket4j", "noopEvalsha");
+
+    /** The capacity: at ~10^5 decisions per second, with no refill, it would last 10^7 s. */
+    static final long HUGE = 1_000_000_000_000L;
+
+    /** The refill per second: the largest rate a limit may have. */
+    static final long RATE = 1_000_000_000L;
+
+    /** The one Redis key (or Bucket4j key) every path decides on. */
+    static final String NAME = "benchmark";
+
+    /** The no-op script of the ceiling; its SHA-1 is {@code e0e1f9fabfc9d4800c877a703b823ac0578ff8db}. */
+    static final String NOOP = "return 1";
+
+    private Process server;
+    private Path extracted;
+    private RedisClient client;
+    private final LongAdder sent = new LongAdder();
+    private StatefulRedisConnection<String, String> connection;
+    private StatefulRedisConnection<String, byte[]> bytesConnection;
+    private int port;
+    private String version;
+    private Path binary;
+
+    private RedisFixture() {
+    }
+
+    /**
+     * Starts a server and connects to it.
+     *
+     * @return the fixture; close it to stop the server
+     * @throws IOException          if the server cannot be started
+     * @throws InterruptedException if interrupted while waiting for it
+     */
+    static RedisFixture start() throws IOException, InterruptedException {
+        RedisFixture fixture = new RedisFixture();
+        try {
+            fixture.init();
+            return fixture;
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            try {
+                fixture.close();
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    private void init() throws IOException, InterruptedException {
+        port = freePort();
+        binary = serverBinary();
+        server = new ProcessBuilder(binary.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        awaitListening(port);
+        client = RedisClient.create(RedisURI.create("127.0.0.1", port));
+        // Registered before connecting: Lettuce installs its listener writer at connect time.
+        client.addListener(new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                sent.increment();
+            }
+        });
+        connection = client.connect();
+        version = connection.sync().info("server").lines()
+                .filter(l -> l.startsWith("redis_version:")).findFirst().orElse("redis_version:?")
+                .substring("redis_version:".length()).strip();
+    }
+
+    /** @return a description for the run's log: binary, version, port */
+    String describe() {
+        return "redis-server " + binary + " " + version + " on port " + port;
+    }
+
+    /** @return the server's version, such as {@code 7.0.15} */
+    String version() {
+        return version;
+    }
+
+    /** @return the port the server listens on */
+    int port() {
+        return port;
+    }
+
+    /** @return the String connection (this project's limiter and the ceiling use it) */
+    StatefulRedisConnection<String, String> connection() {
+        return connection;
+    }
+
+    /** @return the commands this fixture's client has written so far, on every connection */
+    long sentCommands() {
+        return sent.sum();
+    }
+
+    /**
+     * The commands Redis has executed, from {@code INFO commandstats}: the sum of {@code calls=}
+     * over every command, less the {@code INFO} calls (those this method makes, and no other).
+     * Commands scripts run are included (Redis 6.2 and 7.0 count them).
+     *
+     * @return the total, for differences between two readings
+     */
+    long executedCommands() {
+        // The INFO sent here is counted by the listener too: keep the sent count clean of it.
+        String stats = connection.sync().info("commandstats");
+        sent.decrement();
+        return executedCommands(stats);
+    }
+
+    /**
+     * Sums the calls of an {@code INFO commandstats} reply, less those of {@code INFO}.
+     *
+     * @param commandstats the reply
+     * @return the sum
+     * @throws IllegalArgumentException if a {@code cmdstat_} line has no {@code calls=} count
+     */
+    static long executedCommands(String commandstats) {
+        long total = 0;
+        for (String line : commandstats.split("\r?\n")) {
+            if (!line.startsWith("cmdstat_") || line.startsWith("cmdstat_info:")) {
+                continue;
+            }
+            int at = line.indexOf("calls=");
+            int end = at < 0 ? -1 : line.indexOf(',', at);
+            if (at < 0 || end < 0) {
+                throw new IllegalArgumentException("a commandstats line without calls=: " + line);
+            }
+            total += Long.parseLong(line.substring(at + "calls=".length(), end));
+        }
+        return total;
+    }
+
+    /**
+     * One implementation's decision on the one key: synchronous and asynchronous.
+     */
+    interface DecisionPath {
+        /** @return whether the (always granting) path granted one permit */
+        boolean decide();
+
+        /** @return a stage completing with whether it granted one permit; never blocks */
+        CompletionStage<Boolean> decideAsync();
+    }
+
+    /**
+     * Builds a decision path and checks that it takes the path it claims: granted, and sending
+     * the commands it should.
+     *
+     * @param impl one of {@link #IMPLS}
+     * @return the path
+     * @throws IllegalArgumentException if {@code impl} is unknown
+     * @throws IllegalStateException    if the path does not grant or sends unexpected commands
+     */
+    DecisionPath path(String impl) {
+        DecisionPath path = switch (impl) {
+            case "tokenBucket" -> tokenBucket();
+            case "bucket4j" -> bucket4j();
+            case "noopEvalsha" -> noopEvalsha();
+            default -> throw new IllegalArgumentException("impl must be one of " + IMPLS + ": impl=" + impl);
+        };
+        // Self-check: both ways grant, and (the first decisions may create the state) then a
+        // synchronous decision of this project and of the ceiling is exactly one command.
+        for (int i = 0; i < 3; i++) {
+            if (!path.decide() || !path.decideAsync().toCompletableFuture().join()) {
+                throw new IllegalStateException(impl + " refused a request of the always granting limit");
+            }
+        }
+        long before = sentCommands();
+        path.decide();
+        long commands = sentCommands() - before;
+        if (!impl.equals("bucket4j") && commands != 1) {
+            throw new IllegalStateException(impl + " sent " + commands + " commands for one decision, not 1");
+        }
+        return path;
+    }
+
+    private DecisionPath tokenBucket() {
+        RedisRateLimiters redis = RedisRateLimiters.builder(connection.async()).build();
+        TokenBucket limit = TokenBucket.of(HUGE, RATE, Duration.ofSeconds(1));
+        RateLimiter single = redis.create(NAME, limit);
+        RedisRateLimiters.KeyedLimiter keyed = redis.keyed(NAME, limit);
+        return new DecisionPath() {
+            @Override
+            public boolean decide() {
+                return single.tryAcquire();
+            }
+
+            @Override
+            public CompletionStage<Boolean> decideAsync() {
+                // The same Redis key as single: create(name, limit) is keyed(name, limit) at key "".
+                return keyed.tryAcquireAsync("", 1);
+            }
+        };
+    }
+
+    private DecisionPath bucket4j() {
+        bytesConnection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
+        // Its Lettuce backend: compare-and-swap, a GET and a conditional-write EVAL per decision;
+        // keys expire once the bucket would be full again, as this project's do.
+        LettuceBasedProxyManager<String> proxies = Bucket4jLettuce.casBasedBuilder(bytesConnection)
+                .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
+                        Duration.ofSeconds(1)))
+                .build();
+        BucketConfiguration config = BucketConfiguration.builder()
+                .addLimit(limit -> limit.capacity(HUGE).refillGreedy(RATE, Duration.ofSeconds(1)))
+                .build();
+        BucketProxy bucket = proxies.builder().build(NAME, () -> config);
+        AsyncBucketProxy async = proxies.asAsync().builder()
+                .build(NAME, () -> CompletableFuture.completedFuture(config));
+        return new DecisionPath() {
+            @Override
+            public boolean decide() {
+                return bucket.tryConsume(1);
+            }
+
+            @Override
+            public CompletionStage<Boolean> decideAsync() {
+                return async.tryConsume(1);
+            }
+        };
+    }
+
+    private DecisionPath noopEvalsha() {
+        RedisCommands<String, String> sync = connection.sync();
+        RedisAsyncCommands<String, String> async = connection.async();
+        String sha = sync.scriptLoad(NOOP);
+        return new DecisionPath() {
+            @Override
+            public boolean decide() {
+                Long one = sync.evalsha(sha, ScriptOutputType.INTEGER);
+                return one != null && one == 1L;
+            }
+
+            @Override
+            public CompletionStage<Boolean> decideAsync() {
+                // Lettuce's future is itself the stage: one mapping, as a caller needs at least.
+                return async.<Long>evalsha(sha, ScriptOutputType.INTEGER).thenApply(one -> one != null && one == 1L);
+            }
+        };
+    }
+
+    /** Disconnects and stops the server; safe to call more than once and after a failed start. */
+    @Override
+    public void close() {
+        try {
+            if (bytesConnection != null) {
+                bytesConnection.close();
+            }
+            if (connection != null) {
+                connection.close();
+            }
+            if (client != null) {
+                client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            }
+        } finally {
+            bytesConnection = null;
+            connection = null;
+            client = null;
+            stopServer();
+        }
+    }
+
+    private void stopServer() {
+        try {
+            if (server != null) {
+                server.destroy();
+                if (!server.waitFor(10, TimeUnit.SECONDS)) {
+                    server.destroyForcibly();
+                }
+            }
+            if (extracted != null) {
+                Files.deleteIfExists(extracted);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.destroyForcibly();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            server = null;
+            extracted = null;
+        }
+    }
+
+    private Path serverBinary() throws IOException {
+        String path = System.getenv("PATH");
+        if (path != null) {
+            for (String dir : path.split(java.io.File.pathSeparator)) {
+                Path candidate = Path.of(dir, "redis-server");
+                if (Files.isExecutable(candidate)) {
+                    return candidate;
+                }
+            }
+        }
+        String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
+        boolean arm = System.getProperty("os.arch").contains("aarch64") || System.getProperty("os.arch").contains("arm");
+        String resource = os.contains("mac")
+                ? (arm ? "redis-server-6.2.6-v5-darwin-arm64" : "redis-server-6.2.6-v5-darwin-amd64")
+                : (arm ? "redis-server-6.2.7-linux-arm64" : "redis-server-6.2.6-v5-linux-amd64");
+        try (InputStream in = RedisFixture.class.getResourceAsStream("/" + resource)) {
+            if (in == null) {
+                throw new IllegalStateException("no redis-server on the PATH and no " + resource
+                        + " in the embedded-redis jar");
+            }
+            extracted = Files.createTempFile("redis-server-", "");
+            Files.copy(in, extracted, StandardCopyOption.REPLACE_EXISTING);
+        }
+        if (!extracted.toFile().setExecutable(true)) {
+            throw new IllegalStateException("cannot make " + extracted + " executable");
+        }
+        return extracted;
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void awaitListening(int port) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() - deadline < 0) {
+            if (!server.isAlive()) {
+                throw new IllegalStateException("redis-server exited with " + server.exitValue());
+            }
+            try {
+                new Socket(InetAddress.getLoopbackAddress(), port).close();
+                return;
+            } catch (IOException notYet) {
+                Thread.sleep(20);
+            }
+        }
+        throw new IllegalStateException("redis-server did not listen on port " + port + " within 15 s");
+    }
+}

@@ -1,0 +1,147 @@
+package dev.ratelimiter.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The Redis benchmarks' paths and command counts, against a real {@code redis-server} of their own. */
+class RedisFixtureTest {
+
+    private static RedisFixture redis;
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = RedisFixture.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    /** Sent and executed commands of {@code decisions} decisions made by {@code run}. */
+    private static long[] count(Runnable run) {
+        RedisReadings readings = new RedisReadings();
+        readings.begin(redis);
+        run.run();
+        long sent = readings.sent(redis);
+        return new long[] {sent, readings.executed(redis)};
+    }
+
+    @Test
+    void ourDecisionIsExactlyOneEvalshaSyncAndAsync() {
+        RedisFixture.DecisionPath ours = redis.path("tokenBucket");
+        String before = redis.connection().sync().info("commandstats");
+
+        long[] sync = count(() -> {
+            for (int i = 0; i < 50; i++) {
+                assertThat(ours.decide()).isTrue();
+            }
+        });
+        long[] async = count(() -> {
+            List<CompletableFuture<Boolean>> pending = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                pending.add(ours.decideAsync().toCompletableFuture());
+            }
+            pending.forEach(f -> assertThat(f.join()).isTrue());
+        });
+        String after = redis.connection().sync().info("commandstats");
+
+        assertThat(sync[0]).isEqualTo(50);
+        assertThat(async[0]).isEqualTo(50);
+        // Redis saw the 100 decisions as 100 EVALSHA, no EVAL (the script stayed cached); the
+        // rest it executed are the script's own calls: TIME, GET and SET per decision.
+        assertThat(calls(after, "evalsha") - calls(before, "evalsha")).isEqualTo(100);
+        assertThat(calls(after, "eval") - calls(before, "eval")).isZero();
+        assertThat(sync[1]).isEqualTo(4 * 50);
+        assertThat(async[1]).isEqualTo(4 * 50);
+    }
+
+    @Test
+    void theCeilingIsOneCommandDoingNothing() {
+        RedisFixture.DecisionPath ceiling = redis.path("noopEvalsha");
+
+        long[] counts = count(() -> {
+            for (int i = 0; i < 20; i++) {
+                assertThat(ceiling.decide()).isTrue();
+                assertThat(ceiling.decideAsync().toCompletableFuture().join()).isTrue();
+            }
+        });
+
+        assertThat(counts).containsExactly(40, 40);
+    }
+
+    @Test
+    void bucket4jGrantsWithAGetAndACompareAndSwapEval() {
+        RedisFixture.DecisionPath peer = redis.path("bucket4j");
+
+        long[] counts = count(() -> {
+            for (int i = 0; i < 20; i++) {
+                assertThat(peer.decide()).isTrue();
+            }
+        });
+
+        // Uncontended: GET, then EVAL of its compare-and-swap script (which runs GET and PSETEX).
+        assertThat(counts).containsExactly(40, 80);
+    }
+
+    @Test
+    void anUnknownImplementationIsRefusedByName() {
+        assertThatThrownBy(() -> redis.path("guava"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("impl must be one of [tokenBucket, bucket4j, noopEvalsha]: impl=guava");
+    }
+
+    @Test
+    void commandstatsAreSummedWithoutTheInfoCalls() {
+        String stats = "# Commandstats\r\n"
+                + "cmdstat_evalsha:calls=7,usec=70,usec_per_call=10.00,rejected_calls=0,failed_calls=0\r\n"
+                + "cmdstat_info:calls=3,usec=30,usec_per_call=10.00,rejected_calls=0,failed_calls=0\r\n"
+                + "cmdstat_config|resetstat:calls=1,usec=5,usec_per_call=5.00,rejected_calls=0,failed_calls=0\r\n";
+
+        assertThat(RedisFixture.executedCommands(stats)).isEqualTo(8);
+        assertThatThrownBy(() -> RedisFixture.executedCommands("cmdstat_get:usec=1\r\n"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a commandstats line without calls=: cmdstat_get:usec=1");
+    }
+
+    @Test
+    void theBenchmarkSetUpChecksAndCountsEveryIteration() throws Exception {
+        AsyncRedisAcquireBenchmark benchmark = new AsyncRedisAcquireBenchmark();
+        benchmark.impl = "tokenBucket";
+        benchmark.inFlight = 4;
+        benchmark.setUp();
+        try {
+            AsyncRedisAcquireBenchmark.Counters counters = new AsyncRedisAcquireBenchmark.Counters();
+            counters.begin(benchmark);
+            for (int i = 0; i < 30; i++) {
+                benchmark.decide(counters);
+            }
+            counters.end(benchmark);
+
+            assertThat(counters.decisions).isEqualTo(30);
+            assertThat(counters.sentCommands).isEqualTo(30);
+            assertThat(counters.executedCommands).isEqualTo(4 * 30);
+        } finally {
+            benchmark.tearDown();
+        }
+    }
+
+    private static long calls(String commandstats, String command) {
+        for (String line : commandstats.split("\r?\n")) {
+            if (line.startsWith("cmdstat_" + command + ":")) {
+                int at = line.indexOf("calls=") + "calls=".length();
+                return Long.parseLong(line.substring(at, line.indexOf(',', at)));
+            }
+        }
+        return 0;
+    }
+}
