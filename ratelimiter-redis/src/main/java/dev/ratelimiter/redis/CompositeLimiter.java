@@ -80,12 +80,15 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         final int index;
         /** The fixed windows' origin of a sliding window counter whose key is absent. */
         final String origin;
+        /** What follows the tag in its Redis key: {@code ":k<index>:"} (then the key) or {@code ":g<index>"}. */
+        final String suffix;
 
         Part(LimitArgs args, boolean perKey, int index, String origin) {
             this.args = args;
             this.perKey = perKey;
             this.index = index;
             this.origin = origin;
+            this.suffix = perKey ? ":k" + index + ":" : ":g" + index;
         }
     }
 
@@ -108,6 +111,12 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     /** The failure policy of each group limit, then of each key limit, in their given order. */
     private final List<FailureHandler> groupFailures;
     private final List<FailureHandler> keyFailures;
+    /**
+     * The script's arguments with the clock reading (index 0) and the permits (at
+     * {@link #permitsIndexes}) left {@code null}: the constant ones are built once.
+     */
+    private final String[] argvTemplate;
+    private final int[] permitsIndexes;
 
     CompositeLimiter(ScriptCaller caller, String prefix, String name, Function<? super String, String> groupOf,
                      List<Limit> groupLimits, List<Limit> keyLimits, RedisRateLimiters.Clock clock,
@@ -136,6 +145,25 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         this.max = all.stream().mapToLong(p -> p.args.max).min().orElseThrow();
         this.groupFailures = groupLimits.stream().map(failures).toList();
         this.keyFailures = keyLimits.stream().map(failures).toList();
+        List<String> argv = new ArrayList<>(1 + 9 * parts.size());
+        int[] permitsAt = new int[parts.size()];
+        argv.add(null);
+        for (int i = 0; i < parts.size(); i++) {
+            Part p = parts.get(i);
+            LimitArgs a = p.args;
+            permitsAt[i] = argv.size() + 2 + (a.script == Scripts.GCRA ? 3 : 2);
+            switch (a.script) {
+                case GCRA -> add(argv, "gcra", Long.toString(a.max), Long.toString(a.rate), Long.toString(a.period),
+                        null, Integer.toString((a.queue ? 1 : 0) + (clock.redisTime() ? 2 : 0)), unitsPerMs,
+                        this.graceMs);
+                case SLIDING_LOG -> add(argv, "sliding_log", Long.toString(a.max), Long.toString(a.period), null,
+                        unitsPerMs, this.graceMs);
+                case SLIDING_COUNTER -> add(argv, "sliding_counter", Long.toString(a.max), Long.toString(a.period),
+                        null, p.origin, unitsPerMs, this.graceMs);
+            }
+        }
+        this.argvTemplate = argv.toArray(new String[0]);
+        this.permitsIndexes = permitsAt;
     }
 
     private List<Limit> parts(List<Limit> limits, String what, boolean perKey, List<Part> into) {
@@ -189,26 +217,37 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     public CompletionStage<Decision> decideAsync(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
-        String tag = tag(key);
-        String n = Long.toString(permits);
-        String[] keys = new String[parts.size()];
-        List<String> argv = new ArrayList<>(1 + 9 * parts.size());
-        argv.add(clock.redisTime() ? "redis" : Long.toString(clock.now(span)));
-        for (int i = 0; i < parts.size(); i++) {
-            Part p = parts.get(i);
-            LimitArgs a = p.args;
-            keys[i] = p.perKey ? tag + ":k" + p.index + ":" + key : tag + ":g" + p.index;
-            switch (a.script) {
-                case GCRA -> add(argv, "gcra", Long.toString(a.max), Long.toString(a.rate), Long.toString(a.period), n,
-                        Integer.toString((a.queue ? 1 : 0) + (clock.redisTime() ? 2 : 0)), unitsPerMs, graceMs);
-                case SLIDING_LOG -> add(argv, "sliding_log", Long.toString(a.max), Long.toString(a.period), n,
-                        unitsPerMs, graceMs);
-                case SLIDING_COUNTER -> add(argv, "sliding_counter", Long.toString(a.max), Long.toString(a.period), n,
-                        p.origin, unitsPerMs, graceMs);
-            }
+        String[] keys = keys(key);
+        String[] argv;
+        try {
+            argv = argv(permits);
+        } catch (IllegalStateException outOfRange) {
+            return CompletableFuture.failedFuture(outOfRange); // async callers get a failed stage
         }
-        return caller.call(SHA, BODY, keys, argv.toArray(new String[0])).thenApply(reply -> toDecision(reply, permits))
-                .exceptionally(failure -> onFailure(key, permits, failure));
+        return caller.call(SHA, BODY, keys, argv).handle((reply, failure) -> failure == null
+                ? toDecision(reply, permits) : onFailure(key, permits, failure));
+    }
+
+    /** @return the Redis keys of one decision, in the order of {@link #parts} */
+    private String[] keys(String key) {
+        String tag = tag(key);
+        String[] keys = new String[parts.size()];
+        for (int i = 0; i < keys.length; i++) {
+            Part p = parts.get(i);
+            keys[i] = p.perKey ? tag + p.suffix + key : tag + p.suffix;
+        }
+        return keys;
+    }
+
+    /** @return the script's arguments for one decision */
+    private String[] argv(long permits) {
+        String[] argv = argvTemplate.clone();
+        argv[0] = clock.redisTime() ? "redis" : Long.toString(clock.now(span));
+        String n = permits == 1 ? "1" : Long.toString(permits);
+        for (int i : permitsIndexes) {
+            argv[i] = n;
+        }
+        return argv;
     }
 
     /**
@@ -239,7 +278,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     private static void add(List<String> argv, String script, String... args) {
         argv.add(script);
         argv.add(Integer.toString(args.length));
-        argv.addAll(List.of(args));
+        argv.addAll(java.util.Arrays.asList(args)); // with the nulls the permits take per call
     }
 
     private Decision toDecision(List<Object> reply, long permits) {
@@ -279,7 +318,17 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
 
     @Override
     public Decision decide(String key, long permits) {
-        return RedisKeyedLimiter.await(decideAsync(key, permits).toCompletableFuture());
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        List<Object> reply;
+        try {
+            reply = caller.callSync(SHA, BODY, keys(key), argv(permits));
+        } catch (RedisRateLimiterException failed) {
+            return onFailure(key, permits, failed);
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
+        }
+        return toDecision(reply, permits);
     }
 
     @Override

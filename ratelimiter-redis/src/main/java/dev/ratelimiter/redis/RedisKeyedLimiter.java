@@ -70,6 +70,14 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     private final String gcraFlags;
     /** What a decision Redis could not take is answered with. */
     private final FailureHandler failures;
+    /** The start of every Redis key of this limiter: {@code <prefix>{<name>:}. */
+    private final String keyStart;
+    /**
+     * The script's arguments with the clock reading (index 0) and the permits (index 4 for the
+     * GCRA, 3 for the windows) left {@code null}: the constant ones are built once.
+     */
+    private final String[] argvTemplate;
+    private final int permitsIndex;
 
     RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
                       Sleeper sleeper, long graceMs) {
@@ -89,6 +97,16 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         this.unitsPerMs = Long.toString(1_000_000L / clock.unitNanos());
         this.graceMs = Long.toString(graceMs);
         this.gcraFlags = Integer.toString((args.queue ? 1 : 0) + (clock.redisTime() ? 2 : 0));
+        this.keyStart = prefix + '{' + name + ':'; // as RedisKeys.tagged writes it
+        String max = Long.toString(args.max);
+        String period = Long.toString(args.period);
+        this.argvTemplate = switch (args.script) {
+            case GCRA -> new String[] {null, max, Long.toString(args.rate), period, null, gcraFlags, unitsPerMs,
+                    this.graceMs};
+            case SLIDING_LOG -> new String[] {null, max, period, null, unitsPerMs, this.graceMs};
+            case SLIDING_COUNTER -> new String[] {null, max, period, null, origin, unitsPerMs, this.graceMs};
+        };
+        this.permitsIndex = args.script == Scripts.GCRA ? 4 : 3;
     }
 
     /**
@@ -98,30 +116,29 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
      * stays in one slot; braces in the key cannot move the tag.
      */
     String redisKey(String key) {
-        return RedisKeys.tagged(prefix, name, key);
+        return keyStart + RedisKeys.escape(key) + '}';
+    }
+
+    /** @return the script's arguments for one decision */
+    private String[] argv(long permits) {
+        String[] argv = argvTemplate.clone();
+        argv[0] = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
+        argv[permitsIndex] = permits == 1 ? "1" : Long.toString(permits);
+        return argv;
     }
 
     @Override
     public CompletionStage<Decision> decideAsync(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
-        String now;
+        String[] argv;
         try {
-            now = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
+            argv = argv(permits);
         } catch (IllegalStateException outOfRange) {
             return CompletableFuture.failedFuture(outOfRange); // async callers get a failed stage
         }
-        String n = Long.toString(permits);
-        String[] argv = switch (args.script) {
-            case GCRA -> new String[] {now, Long.toString(args.max), Long.toString(args.rate),
-                    Long.toString(args.period), n, gcraFlags, unitsPerMs, graceMs};
-            case SLIDING_LOG -> new String[] {now, Long.toString(args.max), Long.toString(args.period), n,
-                    unitsPerMs, graceMs};
-            case SLIDING_COUNTER -> new String[] {now, Long.toString(args.max), Long.toString(args.period), n,
-                    origin, unitsPerMs, graceMs};
-        };
-        return caller.call(args.script, redisKey(key), argv).thenApply(reply -> toDecision(reply, permits))
-                .exceptionally(failure -> failures.onFailure(key, permits, failure));
+        return caller.call(args.script, redisKey(key), argv).handle((reply, failure) -> failure == null
+                ? toDecision(reply, permits) : failures.onFailure(key, permits, failure));
     }
 
     private Decision toDecision(List<Object> reply, long permits) {
@@ -145,7 +162,17 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     @Override
     public Decision decide(String key, long permits) {
-        return await(decideAsync(key, permits).toCompletableFuture());
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        List<Object> reply;
+        try {
+            reply = caller.callSync(args.script, redisKey(key), argv(permits));
+        } catch (RedisRateLimiterException failed) {
+            return failures.onFailure(key, permits, failed);
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
+        }
+        return toDecision(reply, permits);
     }
 
     @Override
@@ -201,9 +228,14 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         String now = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
         String maxWait = Long.toString(Math.min(timeoutNanos / clock.unitNanos(), MAX_WAIT_UNITS));
         String redisKey = redisKey(key);
-        List<Object> reply = await(caller.call(args.script, redisKey, now, Long.toString(args.max),
-                Long.toString(args.rate), Long.toString(args.period), Long.toString(permits), gcraFlags,
-                unitsPerMs, graceMs, "reserve", maxWait));
+        List<Object> reply;
+        try {
+            reply = caller.callSync(args.script, redisKey, now, Long.toString(args.max),
+                    Long.toString(args.rate), Long.toString(args.period), Long.toString(permits), gcraFlags,
+                    unitsPerMs, graceMs, "reserve", maxWait);
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e);
+        }
         if (((Long) reply.get(0)) != 1L) {
             return false;
         }

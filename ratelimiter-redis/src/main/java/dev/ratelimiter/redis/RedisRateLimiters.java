@@ -48,7 +48,10 @@ import java.util.function.Consumer;
  * grace covers clients whose clocks lag and clocks that do not run at real speed (a fake clock).
  *
  * <h2>Failures</h2>
- * Every decision waits at most {@link Builder#timeout timeout} for Redis. A decision Redis cannot
+ * Every decision waits at most {@link Builder#timeout timeout} for Redis: a synchronous one on
+ * its own thread, with no timer; an asynchronous one is timed out by a single daemon thread
+ * shared by all limiters, which answers it at most 10 ms after its timeout (plus the thread's
+ * scheduling delay) and runs the stages chained onto it then. A decision Redis cannot
  * take (no answer in time, connection down, a Redis error) is answered by the
  * {@link Builder#failurePolicy failure policy}: by default a local limiter decides
  * ({@link FailurePolicy#fallbackToLocal()}); fail open, fail closed and propagating the

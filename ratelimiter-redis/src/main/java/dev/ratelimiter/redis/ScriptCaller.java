@@ -1,6 +1,5 @@
 package dev.ratelimiter.redis;
 
-import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
@@ -8,10 +7,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
+import java.util.function.BiConsumer;
 
 /*
  * One round trip per decision: EVALSHA. If Redis answers NOSCRIPT (restarted, failed over, or
@@ -22,14 +21,27 @@ import java.util.function.Supplier;
  * pending Lettuce command is cancelled, so that Lettuce does not send it after a reconnect, and a
  * NOSCRIPT reply that arrives after the timeout sends no EVAL.
  *
- * Thread safety: stateless apart from final fields; Lettuce's async commands are thread-safe and
- * pipeline over the shared connection.
+ * Timeouts cost no timer task on the synchronous path: the calling thread waits with a timed
+ * get and, when it expires, times the call out itself. Asynchronous calls are registered with
+ * the shared CallTimer (one lock-free queue insertion), which times them out within the timeout
+ * plus CallTimer.SWEEP_NANOS.
+ *
+ * Thread safety: a Call is completed once, by whichever comes first of Lettuce's event loop (the
+ * reply), the waiting caller or the timer (the timeout); CompletableFuture arbitrates. The
+ * Lettuce future in flight is published through a volatile field, written before the call's
+ * done state is checked (EVAL) and read after the timeout completed the call (timeOut): with
+ * both accesses volatile, either the timeout sees the EVAL's future and cancels it, or the EVAL's
+ * sender sees the call done and cancels it itself; a cancelled command still in Lettuce's
+ * buffers is never written. Lettuce's async commands are thread-safe and pipeline over the
+ * shared connection.
  */
 /** Runs the scripts over Lettuce with the NOSCRIPT fallback and a timeout on every call. */
 final class ScriptCaller {
 
     private final RedisScriptingAsyncCommands<String, String> commands;
     private final long timeoutNanos;
+    /** The pending asynchronous calls, for the shared timer. */
+    private final CallTimer.Lane lane = new CallTimer.Lane();
 
     ScriptCaller(RedisScriptingAsyncCommands<String, String> commands, Duration timeout) {
         this.commands = commands;
@@ -37,87 +49,93 @@ final class ScriptCaller {
     }
 
     /**
-     * Runs {@code script} on {@code key}.
+     * Runs {@code script} on {@code key}, asynchronously.
      *
      * @return its reply, the four integers; completes exceptionally with
-     *     {@link RedisRateLimiterException} on failure or after the timeout
+     *     {@link RedisRateLimiterException} on failure or after the timeout (at most
+     *     {@link CallTimer#SWEEP_NANOS} late, plus scheduling delays)
      */
     CompletableFuture<List<Object>> call(Scripts script, String key, String... args) {
         return call(script.sha(), script.body(), new String[] {key}, args);
     }
 
     /**
-     * Runs a script on one or more keys (which must share a hash slot), with the NOSCRIPT
-     * fallback and the timeout.
+     * Runs a script on one or more keys (which must share a hash slot), asynchronously, with the
+     * NOSCRIPT fallback and the timeout.
      *
      * @param sha  the SHA-1 of {@code body}
      * @param body the script text
      * @param keys its keys; the first names the decision in error messages
      * @param args its arguments
      * @return its reply; completes exceptionally with {@link RedisRateLimiterException} on
-     *     failure or after the timeout
+     *     failure or after the timeout (at most {@link CallTimer#SWEEP_NANOS} late, plus
+     *     scheduling delays)
      */
     CompletableFuture<List<Object>> call(String sha, String body, String[] keys, String... args) {
-        String key = keys[0];
-        // The Lettuce futures of this call, cancelled when it times out: a cancelled command
-        // still waiting in Lettuce's buffers (disconnected, or queued behind a slow write) is
-        // never written, so a call that timed out cannot run later, after a reconnect.
-        AtomicReference<CompletableFuture<List<Object>>> inFlight = new AtomicReference<>();
-        CompletableFuture<List<Object>> first = send(inFlight,
-                () -> commands.evalsha(sha, ScriptOutputType.MULTI, keys, args));
-        CompletableFuture<List<Object>> result = new CompletableFuture<>();
-        first.whenComplete((reply, failure) -> {
-            if (failure == null) {
-                result.complete(reply);
-            } else if (unwrap(failure) instanceof RedisNoScriptException && !result.isDone()) {
-                // NOSCRIPT proves the script did not run; but once the call has timed out its
-                // caller has been answered, and a late EVAL would count a request nobody waits for.
-                send(inFlight, () -> commands.eval(body, ScriptOutputType.MULTI, keys, args))
-                        .whenComplete((r, f) -> {
-                            if (f == null) {
-                                result.complete(r);
-                            } else {
-                                result.completeExceptionally(unwrap(f));
-                            }
-                        });
-            } else {
-                result.completeExceptionally(unwrap(failure));
-            }
-        });
-        return result.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS).handle((reply, failure) -> {
-            if (failure == null) {
-                return reply;
-            }
-            Throwable cause = unwrap(failure);
-            if (cause instanceof TimeoutException) {
-                CompletableFuture<List<Object>> pending = inFlight.get();
-                if (pending != null) {
-                    pending.cancel(false);
-                }
-                throw new RedisRateLimiterException("no answer from Redis within "
-                        + Duration.ofNanos(timeoutNanos) + " for key " + key, cause);
-            }
-            if (cause instanceof RedisRateLimiterException e) {
-                throw e;
-            }
-            throw new RedisRateLimiterException("rate-limit script failed for key " + key + ": " + cause, cause);
-        });
+        Call call = new Call(this, sha, body, keys, args, System.nanoTime() + timeoutNanos);
+        lane.add(call);
+        call.evalsha();
+        return call;
     }
 
     /**
-     * Sends one command, recording its future in {@code inFlight}; a command Lettuce refuses at
-     * once (it may throw instead of failing the future) becomes a failed future too.
+     * Runs {@code script} on {@code key} and waits for its reply, at most the timeout.
+     *
+     * @return its reply
+     * @throws RedisRateLimiterException on failure or after the timeout
+     * @throws InterruptedException      if interrupted while waiting; the call is then abandoned
+     *                                   as if timed out (no EVAL follows, its pending command is
+     *                                   cancelled)
      */
-    private static CompletableFuture<List<Object>> send(AtomicReference<CompletableFuture<List<Object>>> inFlight,
-                                                        Supplier<RedisFuture<List<Object>>> command) {
-        CompletableFuture<List<Object>> future;
+    List<Object> callSync(Scripts script, String key, String... args) throws InterruptedException {
+        return callSync(script.sha(), script.body(), new String[] {key}, args);
+    }
+
+    /**
+     * Runs a script as {@link #call(String, String, String[], String...)} does and waits for its
+     * reply, at most the timeout, on the calling thread: no timer is involved.
+     *
+     * @return its reply
+     * @throws RedisRateLimiterException on failure or after the timeout
+     * @throws InterruptedException      if interrupted while waiting; the call is then abandoned
+     *                                   as if timed out
+     */
+    List<Object> callSync(String sha, String body, String[] keys, String... args) throws InterruptedException {
+        Call call = new Call(this, sha, body, keys, args, 0);
+        call.evalsha();
         try {
-            future = command.get().toCompletableFuture();
-        } catch (RuntimeException refused) {
-            future = CompletableFuture.failedFuture(refused);
+            return call.get(timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            call.timeOut();
+            return replyOf(call); // the reply, if it won the race against the timeout
+        } catch (InterruptedException e) {
+            call.timeOut();
+            throw e;
+        } catch (ExecutionException e) {
+            throw asRedisFailure(call, e.getCause());
         }
-        inFlight.set(future);
-        return future;
+    }
+
+    /** @return the exception a sync caller interrupted while waiting throws, the interrupt kept */
+    static RedisRateLimiterException interrupted(InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new RedisRateLimiterException("interrupted while waiting for Redis", e);
+    }
+
+    private static List<Object> replyOf(Call done) {
+        try {
+            return done.join();
+        } catch (CompletionException e) {
+            throw asRedisFailure(done, e.getCause());
+        }
+    }
+
+    private static RedisRateLimiterException asRedisFailure(Call call, Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof RedisRateLimiterException e) {
+            return e;
+        }
+        return new RedisRateLimiterException("rate-limit script failed for key " + call.keys[0] + ": " + cause, cause);
     }
 
     private static Throwable unwrap(Throwable t) {
@@ -126,5 +144,95 @@ final class ScriptCaller {
             c = c.getCause();
         }
         return c;
+    }
+
+    /**
+     * One script call: its own result future, and the completion action of its Lettuce
+     * futures, so that a call costs no further stage. Completed only with its reply or a
+     * {@link RedisRateLimiterException}.
+     */
+    private static final class Call extends CompletableFuture<List<Object>>
+            implements BiConsumer<List<Object>, Throwable>, CallTimer.Timed {
+
+        private final ScriptCaller caller;
+        private final String sha;
+        private final String body;
+        private final String[] keys;
+        private final String[] args;
+        private final long deadline;
+        /** The Lettuce future of the command in flight, cancelled when the call times out. */
+        private volatile CompletableFuture<List<Object>> inFlight;
+        /** Whether the EVAL was sent; written before it is sent, read on its completion. */
+        private volatile boolean retried;
+
+        Call(ScriptCaller caller, String sha, String body, String[] keys, String[] args, long deadline) {
+            this.caller = caller;
+            this.sha = sha;
+            this.body = body;
+            this.keys = keys;
+            this.args = args;
+            this.deadline = deadline;
+        }
+
+        void evalsha() {
+            CompletableFuture<List<Object>> f;
+            try {
+                f = caller.commands.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+            } catch (RuntimeException refused) {
+                // Lettuce may refuse a command at once by throwing instead of failing the future.
+                f = CompletableFuture.failedFuture(refused);
+            }
+            inFlight = f;
+            f.whenComplete(this);
+        }
+
+        private void eval() {
+            retried = true;
+            CompletableFuture<List<Object>> f;
+            try {
+                f = caller.commands.<List<Object>>eval(body, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+            } catch (RuntimeException refused) {
+                f = CompletableFuture.failedFuture(refused);
+            }
+            inFlight = f;
+            if (isDone()) {
+                f.cancel(false); // timed out meanwhile: the timeout may have missed this future
+            }
+            f.whenComplete(this);
+        }
+
+        /** The completion of a Lettuce future of this call. */
+        @Override
+        public void accept(List<Object> reply, Throwable failure) {
+            if (failure == null) {
+                complete(reply);
+            } else if (!retried && unwrap(failure) instanceof RedisNoScriptException && !isDone()) {
+                // NOSCRIPT proves the script did not run; but once the call has timed out its
+                // caller has been answered, and a late EVAL would count a request nobody waits for.
+                eval();
+            } else if (!isDone()) {
+                completeExceptionally(asRedisFailure(this, failure));
+            }
+        }
+
+        @Override
+        public long deadline() {
+            return deadline;
+        }
+
+        @Override
+        public void timeOut() {
+            if (isDone()) {
+                return;
+            }
+            RedisRateLimiterException timedOut = new RedisRateLimiterException("no answer from Redis within "
+                    + Duration.ofNanos(caller.timeoutNanos) + " for key " + keys[0], new TimeoutException());
+            if (completeExceptionally(timedOut)) {
+                CompletableFuture<List<Object>> pending = inFlight;
+                if (pending != null) {
+                    pending.cancel(false);
+                }
+            }
+        }
     }
 }

@@ -60,13 +60,17 @@ final class FaultClient implements AutoCloseable {
 
     /**
      * The live threads, other than the caller, that are inside this library's main code: a
-     * caller still waiting on a decision would show up here. Test classes do not count.
+     * caller still waiting on a decision would show up here. Test classes do not count, nor the
+     * shared timeout thread while it is parked between sweeps.
      */
     static List<String> threadsInsideTheLimiters() {
         List<String> found = new ArrayList<>();
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
             if (e.getKey() == Thread.currentThread()) {
                 continue;
+            }
+            if (e.getKey().getName().equals(CallTimer.THREAD_NAME) && e.getKey().getState() != Thread.State.RUNNABLE) {
+                continue; // the shared timeout thread, parked between sweeps: not inside a call
             }
             for (StackTraceElement frame : e.getValue()) {
                 String cls = frame.getClassName();
