@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -37,6 +36,17 @@ import org.openjdk.jmh.infra.ThreadParams;
  * cursor: the hot path is the lookup and the decision, not the random number generator. Every
  * key's limit is so high that every request is granted, and every key is touched once in set-up,
  * so the measurement sees the steady state of a full map, not its filling.
+ *
+ * <p>The keys are in use, as keys under steady traffic are: the buckets (this project's and
+ * Bucket4j's) hold {@link #HUGE} permits, refill {@value #REFILL_PER_SECOND} per second, and
+ * the set-up's first request on each key takes {@value #PRIME_PERMITS} permits, so no bucket is
+ * full again (idle) during any run, and none runs dry. With buckets refilled at 10^9 permits per
+ * second instead, every key would be full again a nanosecond after each grant, that is idle
+ * between its calls: {@link LocalKeyedRateLimiter} drops idle keys by design (that is how it
+ * bounds its memory), so its sweeps would drop and re-create most of the 100,000 keys, and the
+ * run would measure that churn rather than the lookup and decision (a profile showed over half
+ * of the time in the sweeps and re-creations). Guava and Resilience4j have no capacity to prime
+ * and keep their always-granting rates; their first request takes one permit.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar KeyedAcquireBenchmark -prof gc}.
  */
@@ -70,7 +80,24 @@ public class KeyedAcquireBenchmark {
     /** Key ranks in the order the requests use them. */
     int[] sequence;
 
-    private Predicate<String> acquire;
+    /** Refill of the buckets: a full bucket of {@link #HUGE} permits takes 10^9 s to refill. */
+    static final long REFILL_PER_SECOND = 1000;
+
+    /** Permits the first request on each key takes: 1,000 s of refill, longer than any run. */
+    static final long PRIME_PERMITS = 1_000_000;
+
+    /** A non-blocking acquire of {@code permits} permits for {@code key}. */
+    @FunctionalInterface
+    interface KeyedAcquire {
+        /**
+         * @param key     the key
+         * @param permits the permits; implementations without a capacity take one
+         * @return whether the permits were granted
+         */
+        boolean tryAcquire(String key, long permits);
+    }
+
+    private KeyedAcquire acquire;
 
     /**
      * Builds the keys, the Zipf sequence and the limiter, touches every key once, and checks that
@@ -87,9 +114,9 @@ public class KeyedAcquireBenchmark {
         sequence = zipfSequence(KEYS, ZIPF_EXPONENT, SEQUENCE_LENGTH, 42);
         acquire = create(impl);
         for (String key : keys) {
-            if (!acquire.test(key)) {
+            if (!acquire.tryAcquire(key, PRIME_PERMITS) || !acquire.tryAcquire(key, 1)) {
                 throw new IllegalStateException(impl + ": key " + key
-                        + " refused its first request, the benchmark would measure the wrong path");
+                        + " refused one of its first requests, the benchmark would measure the wrong path");
             }
         }
     }
@@ -136,30 +163,30 @@ public class KeyedAcquireBenchmark {
     }
 
     /**
-     * Creates the keyed arrangement and returns its non-blocking acquire of one permit for a key.
+     * Creates the keyed arrangement and returns its non-blocking acquire for a key.
      *
      * @param impl the implementation name, one of the {@link #impl} values
      * @return the acquire
      * @throws IllegalStateException if {@code impl} is unknown
      */
-    static Predicate<String> create(String impl) {
+    static KeyedAcquire create(String impl) {
         switch (impl) {
             case "tokenBucket": {
                 KeyedRateLimiter<String> limiter = LocalKeyedRateLimiter
-                        .builder(TokenBucket.of(HUGE, 1_000_000_000L, Duration.ofSeconds(1)))
+                        .builder(TokenBucket.of(HUGE, REFILL_PER_SECOND, Duration.ofSeconds(1)))
                         .build();
                 return limiter::tryAcquire;
             }
             case "bucket4j": {
                 ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
-                return key -> buckets.computeIfAbsent(key, k -> Bucket.builder()
-                        .addLimit(limit -> limit.capacity(HUGE).refillGreedy(1_000_000_000L, Duration.ofSeconds(1)))
-                        .build()).tryConsume(1);
+                return (key, permits) -> buckets.computeIfAbsent(key, k -> Bucket.builder()
+                        .addLimit(limit -> limit.capacity(HUGE).refillGreedy(REFILL_PER_SECOND, Duration.ofSeconds(1)))
+                        .build()).tryConsume(permits);
             }
             case "guava": {
                 ConcurrentHashMap<String, com.google.common.util.concurrent.RateLimiter> limiters =
                         new ConcurrentHashMap<>();
-                return key -> limiters.computeIfAbsent(key,
+                return (key, permits) -> limiters.computeIfAbsent(key,
                         k -> com.google.common.util.concurrent.RateLimiter.create(1e12)).tryAcquire();
             }
             case "resilience4j": {
@@ -169,7 +196,7 @@ public class KeyedAcquireBenchmark {
                         .timeoutDuration(Duration.ZERO)
                         .build();
                 ConcurrentHashMap<String, AtomicRateLimiter> limiters = new ConcurrentHashMap<>();
-                return key -> limiters.computeIfAbsent(key, k -> new AtomicRateLimiter(k, config))
+                return (key, permits) -> limiters.computeIfAbsent(key, k -> new AtomicRateLimiter(k, config))
                         .acquirePermission();
             }
             default:
@@ -201,7 +228,7 @@ public class KeyedAcquireBenchmark {
     private boolean acquireNext(Cursor cursor) {
         String key = keys[sequence[cursor.next]];
         cursor.next = (cursor.next + 1) & (SEQUENCE_LENGTH - 1);
-        return acquire.test(key);
+        return acquire.tryAcquire(key, 1);
     }
 
     /**

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -77,9 +76,22 @@ class KeyedAcquireBenchmarkTest {
 
     @Test
     void oursGrantsIndependentlyPerKey() {
-        Predicate<String> acquire = KeyedAcquireBenchmark.create("tokenBucket");
+        KeyedAcquireBenchmark.KeyedAcquire acquire = KeyedAcquireBenchmark.create("tokenBucket");
 
-        assertThat(acquire.test("a")).isTrue();
-        assertThat(acquire.test("b")).isTrue();
+        assertThat(acquire.tryAcquire("a", KeyedAcquireBenchmark.PRIME_PERMITS)).isTrue();
+        assertThat(acquire.tryAcquire("a", 1)).isTrue();
+        assertThat(acquire.tryAcquire("b", 1)).isTrue();
+    }
+
+    @Test
+    void everyBucketImplementationGrantsThePrimingRequestAndThenMore() {
+        for (String impl : new String[] {"tokenBucket", "bucket4j"}) {
+            KeyedAcquireBenchmark.KeyedAcquire acquire = KeyedAcquireBenchmark.create(impl);
+
+            assertThat(acquire.tryAcquire("k", KeyedAcquireBenchmark.PRIME_PERMITS)).as(impl).isTrue();
+            for (int i = 0; i < 1000; i++) {
+                assertThat(acquire.tryAcquire("k", 1)).as(impl).isTrue();
+            }
+        }
     }
 }

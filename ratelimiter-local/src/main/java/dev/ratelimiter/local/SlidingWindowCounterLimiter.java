@@ -132,6 +132,28 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
             return isRetired() ? RETIRED : DENIED;
         }
         long t = elapsed(now);
+        // Fast path: t in the current holder's window, which is open, and the request fits even
+        // with the whole previous count (the weighted count is at most that): one read of the
+        // holder, no division, no weighting. Anything else takes the general loop below.
+        Holder current = holder;
+        long w = current.window;
+        if (w != Long.MAX_VALUE) {
+            long e = t - w * windowNanos; // w <= t / W for any holder installed, so no overflow
+            if (e >= 0 && e < windowNanos) {
+                long c = current.current;
+                if ((c & ~COUNT_MASK) == 0) {
+                    if (c + permits > max) {
+                        return DENIED;
+                    }
+                    if (c + permits <= max - current.previous) {
+                        if (CURRENT.compareAndSet(current, c, c + permits)) {
+                            return ALLOWED;
+                        }
+                        Backoff.spin();
+                    }
+                }
+            }
+        }
         long k = windowIndex(t);
         while (true) {
             Holder h = holderFor(k);
