@@ -118,6 +118,10 @@ final class CallTimer {
         }
 
         private void sweep(List<Lane> lanes) {
+            // The thread runs the callers' continuations, which may set its interrupt flag (or
+            // someone may interrupt it): a set flag would make every park below return at once
+            // and turn the thread into a busy loop.
+            Thread.interrupted();
             for (Lane l; (l = handOver.poll()) != null; ) {
                 lanes.add(l);
             }

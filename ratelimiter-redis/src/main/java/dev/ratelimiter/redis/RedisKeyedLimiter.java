@@ -234,7 +234,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
                     Long.toString(args.rate), Long.toString(args.period), Long.toString(permits), gcraFlags,
                     unitsPerMs, graceMs, "reserve", maxWait);
         } catch (InterruptedException e) {
-            throw ScriptCaller.interrupted(e);
+            throw e; // the blocking acquire's own contract: not a Redis failure to poll around
         }
         if (((Long) reply.get(0)) != 1L) {
             return false;

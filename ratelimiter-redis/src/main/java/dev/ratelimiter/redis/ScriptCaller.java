@@ -101,6 +101,11 @@ final class ScriptCaller {
      *                                   as if timed out
      */
     List<Object> callSync(String sha, String body, String[] keys, String... args) throws InterruptedException {
+        if (Thread.interrupted()) {
+            // Checked before sending: a command written for a caller that cannot wait for its
+            // reply would still count in Redis.
+            throw new InterruptedException("interrupted before calling Redis");
+        }
         Call call = new Call(this, sha, body, keys, args, 0);
         call.evalsha();
         try {
@@ -183,6 +188,12 @@ final class ScriptCaller {
                 f = CompletableFuture.failedFuture(refused);
             }
             inFlight = f;
+            if (isDone()) {
+                // Timed out before inFlight was set (the caller stalled between registering the
+                // call and sending it): the timeout cancelled nothing, so cancel here, before
+                // Lettuce writes the command or replays it after a reconnect.
+                f.cancel(false);
+            }
             f.whenComplete(this);
         }
 

@@ -54,6 +54,36 @@ class ScriptCallerTimeoutTest {
         }
     }
 
+    @Test
+    void anInterruptedCallerSendsNothingAndItsBlockingAcquireThrowsInterruptedException() throws Exception {
+        try (RedisProcess redis = RedisProcess.start();
+             RespClient admin = redis.client()) {
+            RedisClient client = RedisClient.create(redis.uri());
+            try (StatefulRedisConnection<String, String> connection = client.connect()) {
+                KeyedRateLimiter<String> limiter = RedisRateLimiters.builder(connection.async())
+                        .failurePolicy(FailurePolicy.propagate()).build()
+                        .keyed("api", TokenBucket.of(5, 5, Duration.ofSeconds(1)));
+                assertThat(limiter.tryAcquire("warm-up")).isTrue();
+                admin.call("CONFIG", "RESETSTAT");
+
+                Thread.currentThread().interrupt();
+                assertThatThrownBy(() -> limiter.tryAcquire("k", 1, Duration.ofSeconds(1)))
+                        .isInstanceOf(InterruptedException.class);
+                assertThat(Thread.interrupted()).as("the interrupt was consumed by the exception").isFalse();
+
+                Thread.currentThread().interrupt();
+                assertThatThrownBy(() -> limiter.tryAcquire("k"))
+                        .isInstanceOf(RedisRateLimiterException.class).hasMessageContaining("interrupted");
+                assertThat(Thread.interrupted()).as("the interrupt is kept for the caller").isTrue();
+
+                assertThat(commandStats(admin)).as("no script call was sent").doesNotContain("cmdstat_evalsha");
+                assertThat(admin.callLong("EXISTS", "rl:{api:k}")).isZero();
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+
     private static String commandStats(RespClient admin) {
         return String.valueOf(admin.call("INFO", "commandstats"));
     }
