@@ -17,7 +17,7 @@ package dev.ratelimiter.local;
  * loops stay lock-free: a CAS fails only because another one succeeded.
  *
  * <p>The price is paid in the tail latency of contended grants: a thread that loses a race waits
- * the whole pause (HalfAdmittedBenchmark.twoThreadsLatency: p99 of 3 to 5 us for the window
+ * the whole pause (HalfAdmittedBenchmark.twoThreadsLatency: p99 of 0.8 to 5 us for the window
  * limiters at two threads, against 0.7 to 3 us without the pause). Shorter pauses (64 to 256
  * hints) gave back part of the two-thread throughput, the window limiters' most, without a
  * consistent gain in p99.
