@@ -180,34 +180,32 @@ final class ScriptCaller {
         }
 
         void evalsha() {
+            send(false);
+        }
+
+        private void eval() {
+            retried = true;
+            send(true);
+        }
+
+        /** Sends the call as EVALSHA, or as EVAL (the NOSCRIPT fallback), and publishes its future. */
+        private void send(boolean asEval) {
             CompletableFuture<List<Object>> f;
             try {
-                f = caller.commands.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+                f = (asEval
+                        ? caller.commands.<List<Object>>eval(body, ScriptOutputType.MULTI, keys, args)
+                        : caller.commands.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args))
+                        .toCompletableFuture();
             } catch (RuntimeException refused) {
                 // Lettuce may refuse a command at once by throwing instead of failing the future.
                 f = CompletableFuture.failedFuture(refused);
             }
             inFlight = f;
             if (isDone()) {
-                // Timed out before inFlight was set (the caller stalled between registering the
-                // call and sending it): the timeout cancelled nothing, so cancel here, before
-                // Lettuce writes the command or replays it after a reconnect.
+                // Timed out before inFlight was set (the sender stalled, or the EVALSHA's NOSCRIPT
+                // raced the timeout): the timeout cancelled nothing, so cancel here, before Lettuce
+                // writes the command or replays it after a reconnect.
                 f.cancel(false);
-            }
-            f.whenComplete(this);
-        }
-
-        private void eval() {
-            retried = true;
-            CompletableFuture<List<Object>> f;
-            try {
-                f = caller.commands.<List<Object>>eval(body, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
-            } catch (RuntimeException refused) {
-                f = CompletableFuture.failedFuture(refused);
-            }
-            inFlight = f;
-            if (isDone()) {
-                f.cancel(false); // timed out meanwhile: the timeout may have missed this future
             }
             f.whenComplete(this);
         }
