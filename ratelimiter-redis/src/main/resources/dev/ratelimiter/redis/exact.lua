@@ -22,17 +22,33 @@ local function limbs(a)
   return a0, a1, (rest - a1) / LIMB
 end
 
--- a * b as six normalized base-2^24 limbs, least significant first.
-local function product(a, b)
-  local a0, a1, a2 = limbs(a)
-  local b0, b1, b2 = limbs(b)
-  local r = {a0 * b0, a0 * b1 + a1 * b0, a0 * b2 + a1 * b1 + a2 * b0, a1 * b2 + a2 * b1, a2 * b2, 0}
+-- Carries each of six limbs' excess into the next, in place: every limb below 2^24 after.
+local function normalize(r)
   for i = 1, 5 do
     local carry = math.floor(r[i] / LIMB)
     r[i] = r[i] - carry * LIMB
     r[i + 1] = r[i + 1] + carry
   end
   return r
+end
+
+-- a * b as six normalized base-2^24 limbs, least significant first.
+local function product(a, b)
+  local a0, a1, a2 = limbs(a)
+  local b0, b1, b2 = limbs(b)
+  local r = {a0 * b0, a0 * b1 + a1 * b0, a0 * b2 + a1 * b1 + a2 * b0, a1 * b2 + a2 * b1, a2 * b2, 0}
+  return normalize(r)
+end
+
+-- The sign of x - y for two normalized limb numbers.
+local function cmp_limbs(x, y)
+  for i = 6, 1, -1 do
+    if x[i] ~= y[i] then
+      if x[i] < y[i] then return -1 end
+      return 1
+    end
+  end
+  return 0
 end
 
 -- The sign of a * b - c * d (-1, 0 or 1), exactly.
@@ -42,14 +58,7 @@ local function cmp_products(a, b, c, d)
     if p < r then return -1 elseif p > r then return 1 end
     return 0
   end
-  local x, y = product(a, b), product(c, d)
-  for i = 6, 1, -1 do
-    if x[i] ~= y[i] then
-      if x[i] < y[i] then return -1 end
-      return 1
-    end
-  end
-  return 0
+  return cmp_limbs(product(a, b), product(c, d))
 end
 
 -- floor(a * b / c), exactly, for a result below 2^53 (c > 0). The double quotient is within a
@@ -82,23 +91,7 @@ local function product_plus(a, b, c)
   local r = product(a, b)
   local c0, c1, c2 = limbs(c)
   r[1], r[2], r[3] = r[1] + c0, r[2] + c1, r[3] + c2
-  for i = 1, 5 do
-    local carry = math.floor(r[i] / LIMB)
-    r[i] = r[i] - carry * LIMB
-    r[i + 1] = r[i + 1] + carry
-  end
-  return r
-end
-
--- The sign of x - y for two normalized limb numbers.
-local function cmp_limbs(x, y)
-  for i = 6, 1, -1 do
-    if x[i] ~= y[i] then
-      if x[i] < y[i] then return -1 end
-      return 1
-    end
-  end
-  return 0
+  return normalize(r)
 end
 
 -- floor(a * b / c) and a * b - floor(a * b / c) * c, exactly, for a quotient below 2^53 (c > 0,
