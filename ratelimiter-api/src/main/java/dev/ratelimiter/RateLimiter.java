@@ -1,6 +1,7 @@
 package dev.ratelimiter;
 
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -89,6 +90,7 @@ public interface RateLimiter {
      * @throws InterruptedException     if the thread is interrupted while waiting
      */
     default boolean tryAcquire(long permits, long timeout, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
         return tryAcquire(permits, Duration.ofNanos(unit.toNanos(timeout)));
     }
 

@@ -10,18 +10,19 @@ import java.math.BigInteger;
 /**
  * The reference leaky bucket queue (R permits per P ns, queue capacity Q), in exact arithmetic.
  *
- * <p>State: F, the time at which the queue is empty again (starts at 0);
- * {@code debt = max(0, F - now)}; {@code cost(n) = ceil(n*P/R)}.
+ * <p>State: F, the time at which the queue is empty again, a rational number kept as
+ * {@code F * R} (absent at first: empty at every time); in units of {@code 1/R} ns,
+ * {@code D = max(0, F*R - now*R)}, and {@code debt = ceil(D / R)} whole ns.
  * <ul>
- *   <li>A non-blocking request for n permits is granted iff {@code n <= Q} and {@code debt == 0};
- *       then {@code F = max(F, now) + cost(n)}, so immediate grants leave at least cost(n) apart.
+ *   <li>A non-blocking request for n permits is granted iff {@code n <= Q} and {@code D == 0};
+ *       then {@code F*R = max(F*R, now*R) + n*P} (exact), so immediate grants leave n*P/R apart.
  *   <li>{@code remaining = Q} when the debt after the decision is 0, else 0;
  *       {@code retryAfter = debt} when denied; {@code reset = debtAfter};
  *       {@code n > Q} is refused as exceeding the limit.
  *   <li>A blocking request reserves a slot: refused at once when {@code n > Q}, when the permits
- *       then waiting, itself included, would not fit ({@code debt*R + n*P > Q*P}) or when its
- *       wait ({@code debt}) exceeds the timeout; otherwise {@code F = max(F, now) + cost(n)} and
- *       the caller leaves after {@code debt}.
+ *       then waiting, itself included, would not fit ({@code D + n*P > Q*P}) or when its
+ *       wait ({@code debt}) exceeds the timeout; otherwise F advances as for a grant and the
+ *       caller leaves after {@code debt}.
  * </ul>
  */
 public final class LeakyQueueModel implements ReferenceModel {
@@ -30,7 +31,8 @@ public final class LeakyQueueModel implements ReferenceModel {
     private final BigInteger period;
     private final BigInteger queue;
     private final long limit;
-    private BigInteger full = BigInteger.ZERO;
+    /** F * R, or {@code null} while never granted. */
+    private BigInteger full;
 
     /**
      * @param limit a leaky bucket queue
@@ -42,8 +44,14 @@ public final class LeakyQueueModel implements ReferenceModel {
         this.limit = limit.capacity();
     }
 
+    /** @return the debt in whole ns, ceil(D / R) */
     private BigInteger debt(BigInteger now) {
-        return full.subtract(now).max(BigInteger.ZERO);
+        return full == null ? BigInteger.ZERO : ceilDiv(full.subtract(now.multiply(rate)).max(BigInteger.ZERO), rate);
+    }
+
+    /** @return D, the debt in units of 1/R ns */
+    private BigInteger units(BigInteger now) {
+        return full == null ? BigInteger.ZERO : full.subtract(now.multiply(rate)).max(BigInteger.ZERO);
     }
 
     private long remaining(BigInteger debt) {
@@ -51,7 +59,8 @@ public final class LeakyQueueModel implements ReferenceModel {
     }
 
     private void take(BigInteger n, BigInteger now) {
-        full = full.max(now).add(ceilDiv(n.multiply(period), rate));
+        BigInteger base = now.multiply(rate);
+        full = (full == null ? base : full.max(base)).add(n.multiply(period));
     }
 
     @Override
@@ -75,7 +84,7 @@ public final class LeakyQueueModel implements ReferenceModel {
         BigInteger n = BigInteger.valueOf(permits);
         BigInteger debt = debt(now);
         if (permits > limit
-                || debt.multiply(rate).add(n.multiply(period)).compareTo(queue.multiply(period)) > 0
+                || units(now).add(n.multiply(period)).compareTo(queue.multiply(period)) > 0
                 || debt.compareTo(BigInteger.valueOf(Math.max(0, timeoutNanos))) > 0) {
             return -1;
         }

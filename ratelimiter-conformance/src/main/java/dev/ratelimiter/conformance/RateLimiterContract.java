@@ -239,8 +239,10 @@ public abstract class RateLimiterContract {
     @Test
     public void nullTimeoutIsRejected() {
         RateLimiter limiter = standardRun().limiter;
-        assertThatThrownBy(() -> limiter.tryAcquire(1, (Duration) null)).isInstanceOf(NullPointerException.class);
-        assertThatThrownBy(() -> limiter.tryAcquire(1, 1, null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> limiter.tryAcquire(1, (Duration) null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("timeout");
+        assertThatThrownBy(() -> limiter.tryAcquire(1, 1, null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("unit");
         assertThat(limiter.decide(STANDARD_MAX).isAllowed()).as("the refused calls consumed nothing").isTrue();
     }
 
@@ -467,6 +469,50 @@ public abstract class RateLimiterContract {
         assertThat(limiter.decide(1)).as("the state is as before the interrupted wait").isEqualTo(refused);
         clock.advance(refused.retryAfterNanos());
         assertThat(limiter.tryAcquire(1)).as("a later caller gets the permit given back").isTrue();
+    }
+
+    /**
+     * A hugely negative timeout means do not wait, even on a clock that moves while deciding:
+     * computing "timeout - elapsed" must not overflow into a long wait.
+     */
+    @Test
+    public void hugelyNegativeTimeoutNeverWaits() throws InterruptedException {
+        FakeClock clock = new FakeClock();
+        Ticker moving = () -> {
+            clock.advance(1_000); // every reading is a microsecond later than the one before
+            return clock.read();
+        };
+        AtomicInteger sleeps = new AtomicInteger();
+        Sleeper counting = nanos -> {
+            sleeps.incrementAndGet();
+            clock.advance(nanos);
+        };
+        RateLimiter limiter = create(standardLimit(), moving, counting);
+        while (limiter.tryAcquire(1)) {
+            assertThat(sleeps).hasValue(0);
+        }
+        assertThat(limiter.tryAcquire(1, Duration.ofSeconds(Long.MIN_VALUE))).isFalse();
+        assertThat(limiter.tryAcquire(1, Duration.ofNanos(Long.MIN_VALUE))).isFalse();
+        assertThat(limiter.tryAcquire(1, -1, TimeUnit.DAYS)).isFalse();
+        assertThat(sleeps).as("no wait").hasValue(0);
+    }
+
+    /**
+     * An interrupt arriving before the permits come makes a blocking acquire throw
+     * {@link InterruptedException}, for every algorithm: those that reserve and those that poll.
+     */
+    @Test
+    public void interruptedBlockingAcquireThrowsInterruptedException() {
+        Run run = standardRun();
+        Decision refused = run.exhaust();
+        Thread.currentThread().interrupt();
+        try {
+            assertThatThrownBy(() -> run.limiter.tryAcquire(1, Duration.ofHours(1)))
+                    .isInstanceOf(InterruptedException.class);
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(run.limiter.decide(1)).as("nothing consumed").isEqualTo(refused);
     }
 
     // ------------------------------------------------------------------ decorators

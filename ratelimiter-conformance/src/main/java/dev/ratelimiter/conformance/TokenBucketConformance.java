@@ -85,9 +85,59 @@ public abstract class TokenBucketConformance extends RateLimiterContract {
                 run.advance(d.retryAfterNanos());
             }
         }
-        // An exact bucket grants 3 + 3 * 1000 in [0, 1000 s]; rounding each cost up to whole ns
-        // may delay the last grants by a few ns, never adds any.
-        assertThat(granted).isBetween(3000L, 3003L);
+        // An exact bucket grants 3 + 3 * 1000 in [0, 1000 s], no more and no fewer.
+        assertThat(granted).isEqualTo(3003L);
+    }
+
+    /**
+     * C single permits pass from full whatever the rate, remaining counting down by one, and the
+     * next one waits exactly one permit's cost rounded up to a whole nanosecond: the period need
+     * not be a whole number of nanoseconds per permit.
+     */
+    @Test
+    public void fullBucketGrantsItsCapacityOnePermitAtATime() {
+        for (TokenBucket limit : List.of(TokenBucket.of(3, 3, Duration.ofSeconds(1)),
+                TokenBucket.of(7, 7, Duration.ofMinutes(1)), TokenBucket.of(10, 10, Duration.ofSeconds(3)),
+                TokenBucket.of(5, 3, Duration.ofSeconds(1)))) {
+            if (!accepts(limit)) {
+                continue;
+            }
+            Run run = new Run(limit, null);
+            long c = limit.capacity();
+            for (long i = 1; i <= c; i++) {
+                Decision d = run.decide(1);
+                assertThat(d.isAllowed()).as("permit %s of %s", i, limit).isTrue();
+                assertThat(d.remaining()).as("remaining after permit %s of %s", i, limit).isEqualTo(c - i);
+            }
+            long cost = BigInteger.valueOf(limit.refillPeriodNanos())
+                    .add(BigInteger.valueOf(limit.refillPermits() - 1))
+                    .divide(BigInteger.valueOf(limit.refillPermits())).longValueExact();
+            Decision refused = run.decide(1);
+            assertThat(refused.isAllowed()).isFalse();
+            assertThat(refused.retryAfterNanos()).as("retry-after of %s", limit).isEqualTo(cost);
+            run.advance(cost);
+            assertThat(run.decide(1).isAllowed()).isTrue();
+        }
+    }
+
+    /** Three permits a second keep exactly that rate, one permit at a time, over a long run. */
+    @Test
+    public void singlePermitsAtTheRateAreNeverRefusedOverALongRun() {
+        // Capacity 2: one permit of slack, so that a client arriving up to a nanosecond after the
+        // bucket is full again loses nothing.
+        TokenBucket limit = TokenBucket.of(2, 3, Duration.ofSeconds(1));
+        if (!accepts(limit)) {
+            return;
+        }
+        Run run = new Run(limit, null);
+        // The exact arrival times of permit k are k / 3 s; a client arriving at each, rounded up
+        // to the nanosecond, is always granted.
+        for (long k = 0; k < 3000; k++) {
+            long at = BigInteger.valueOf(k).multiply(BigInteger.valueOf(1_000_000_000L))
+                    .add(BigInteger.TWO).divide(BigInteger.valueOf(3)).longValueExact();
+            run.advance(at - run.now());
+            assertThat(run.decide(1).isAllowed()).as("permit %s at %s ns", k, at).isTrue();
+        }
     }
 
     @Test

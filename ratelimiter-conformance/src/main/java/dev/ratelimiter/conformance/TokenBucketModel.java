@@ -12,19 +12,22 @@ import java.math.BigInteger;
  * The reference token bucket (capacity C, R permits per P ns, starts full), which is also the
  * leaky bucket meter (GCRA with burst B: a token bucket with C = B), in exact arithmetic.
  *
- * <p>State: F, the time at which the bucket is full again (starts at 0). At time {@code now}:
+ * <p>State: F, the time at which the bucket is full again, a rational number kept as
+ * {@code F * R} (absent at first: full at every time, a reading before the first one included).
+ * At time {@code now}, in units of {@code 1/R} ns:
  * <ul>
- *   <li>{@code debt = max(0, F - now)}: ns of refill still owed;
- *   <li>n permits are granted iff {@code debt*R + n*P <= C*P}; then
- *       {@code F = max(F, now) + ceil(n*P/R)} (rounding the cost up is conservative);
- *   <li>{@code remaining = floor((C*P - debtAfter*R) / P)}, never below 0;
- *   <li>when denied, {@code retryAfter = ceil((debt*R + n*P - C*P) / R)}: the smallest wait after
- *       which the same request is granted;
- *   <li>{@code reset = debtAfter};
+ *   <li>{@code D = max(0, F*R - now*R)}: the refill still owed, so the bucket holds C - D/P;
+ *   <li>n permits are granted iff {@code D + n*P <= C*P}; then
+ *       {@code F*R = max(F*R, now*R) + n*P}: exact, no rounding, so C single permits pass from
+ *       full and the long-run rate is exactly R per P;
+ *   <li>{@code remaining = floor((C*P - Dafter) / P)}, never below 0;
+ *   <li>when denied, {@code retryAfter = ceil((D + n*P - C*P) / R)} ns: the smallest whole wait
+ *       after which the same request is granted;
+ *   <li>{@code reset = ceil(Dafter / R)} ns;
  *   <li>{@code n > C} is refused as {@link Decision#exceeding exceeding} the limit.
  * </ul>
  * A blocking request reserves: it is refused when {@code n > C} or its wait
- * {@code max(0, ceil((debt*R + n*P - C*P) / R))} exceeds the timeout; otherwise F advances at
+ * {@code max(0, ceil((D + n*P - C*P) / R))} exceeds the timeout; otherwise F advances at
  * once as for a grant and the caller leaves after the wait.
  */
 public final class TokenBucketModel implements ReferenceModel {
@@ -33,7 +36,8 @@ public final class TokenBucketModel implements ReferenceModel {
     private final BigInteger rate;
     private final BigInteger period;
     private final long limit;
-    private BigInteger full = BigInteger.ZERO;
+    /** F * R, or {@code null} while never granted. */
+    private BigInteger full;
 
     /**
      * @param capacity C, {@code > 0}
@@ -63,22 +67,29 @@ public final class TokenBucketModel implements ReferenceModel {
         return new TokenBucketModel(limit.capacity(), limit.permits(), limit.periodNanos());
     }
 
+    /** @return D, the debt in units of 1/R ns */
     private BigInteger debt(BigInteger now) {
-        return full.subtract(now).max(BigInteger.ZERO);
+        return full == null ? BigInteger.ZERO : full.subtract(now.multiply(rate)).max(BigInteger.ZERO);
     }
 
     private long remaining(BigInteger debt) {
-        BigInteger r = capacity.multiply(period).subtract(debt.multiply(rate)).divide(period);
+        BigInteger r = capacity.multiply(period).subtract(debt).divide(period);
         return saturated(r.max(BigInteger.ZERO));
     }
 
-    /** @return the ns by which the request's need exceeds the capacity, {@code <= 0} if it fits */
+    /** @return the units by which the request's need exceeds the capacity, {@code <= 0} if it fits */
     private BigInteger shortfall(BigInteger debt, BigInteger n) {
-        return debt.multiply(rate).add(n.multiply(period)).subtract(capacity.multiply(period));
+        return debt.add(n.multiply(period)).subtract(capacity.multiply(period));
+    }
+
+    /** @return the whole ns until a debt is paid */
+    private long nanos(BigInteger debt) {
+        return saturated(ceilDiv(debt, rate));
     }
 
     private void take(BigInteger n, BigInteger now) {
-        full = full.max(now).add(ceilDiv(n.multiply(period), rate));
+        BigInteger base = now.multiply(rate);
+        full = (full == null ? base : full.max(base)).add(n.multiply(period));
     }
 
     @Override
@@ -87,15 +98,15 @@ public final class TokenBucketModel implements ReferenceModel {
         BigInteger n = BigInteger.valueOf(permits);
         BigInteger debt = debt(now);
         if (n.compareTo(capacity) > 0) {
-            return Decision.exceeding(permits, remaining(debt), saturated(debt), limit);
+            return Decision.exceeding(permits, remaining(debt), nanos(debt), limit);
         }
         BigInteger shortfall = shortfall(debt, n);
         if (shortfall.signum() <= 0) {
             take(n, now);
             BigInteger after = debt(now);
-            return Decision.allowed(permits, remaining(after), saturated(after), limit);
+            return Decision.allowed(permits, remaining(after), nanos(after), limit);
         }
-        return Decision.denied(permits, remaining(debt), saturated(ceilDiv(shortfall, rate)), saturated(debt), limit);
+        return Decision.denied(permits, remaining(debt), nanos(shortfall), nanos(debt), limit);
     }
 
     @Override

@@ -15,12 +15,14 @@ import java.util.Objects;
  * and the leaky bucket queue.
  *
  * State. One volatile long F, "the time at which the bucket is full again", in nanoseconds
- * relative to the origin (the ticker reading at construction). F == 0 initially (full). The
+ * relative to the origin (the ticker reading at construction). F == FULL initially (Long.MIN_VALUE
+ * + 1: full at every reading, as an absent Redis key is, so a reading before the limiter's
+ * creation finds it full too). The
  * debt at relative time now is max(0, F - now). With R permits per P ns, capacity C (the burst
  * of a meter, the queue capacity Q of a queue) and T = P / R, a real number, the bucket holds
  * C - debt / T permits. Two values are sentinels, both outside what the algorithm writes in
  * ordinary use:
- *   - RETIRED_STATE (Long.MIN_VALUE; F is otherwise >= 0): terminal, set by retireIfFull.
+ *   - RETIRED_STATE (Long.MIN_VALUE; F is otherwise above it): terminal, set by retireIfFull.
  *   - SATURATED (Long.MAX_VALUE): F overflowed (more than 2^63 ns of debt, which needs a refill
  *     time from empty above ~292 years, e.g. capacity 2^62 at one permit per second). The true
  *     debt is then unknown and larger than any long, so a saturated limiter grants nothing.
@@ -47,10 +49,9 @@ import java.util.Objects;
  * F_{k-1} <= s_k + (C - n_k) * T <= b + (C - n_k) * T. Together: n_1 + ... + n_k <= C + (b - a) / T.
  * Hence from full, over any time t, at most C + floor(t * R / P) permits; and a request of
  * exactly C is granted from full (debt 0 passes the test). The queue admits at debt 0 only, so
- * the same holds with C = Q. When P % R == 0, cost(n) == n * T and the bucket is exact;
- * otherwise rounding costs under one nanosecond per grant, which the exact test lets the bucket
- * carry as debt: a client holding to the rate is not refused while its accumulated rounding
- * stays within the capacity.
+ * the same holds with C = Q. This class serves only the rates with P % R == 0: cost(n) == n * T,
+ * no rounding, and the bucket is exact. The other rates go to ExactGcraLimiter, which keeps the
+ * fraction of a nanosecond in its state.
  *
  * Time going backwards. A smaller now only makes max(0, F - now) larger and max(F, now) equal
  * to F: it never creates permits. Relative time is the wrapping difference
@@ -95,11 +96,14 @@ import java.util.Objects;
  */
 final class GcraLimiter extends LocalLimiter {
 
-    /** The state of a retired limiter; every other state is {@code >= 0}. */
+    /** The state of a retired limiter; every other state is above it. */
     static final long RETIRED_STATE = Long.MIN_VALUE;
 
     /** The state of a limiter whose debt overflowed a {@code long}; it grants nothing more. */
     static final long SATURATED = Long.MAX_VALUE;
+
+    /** The initial state: full at every reading, as an absent Redis key is. */
+    static final long FULL = Long.MIN_VALUE + 1;
 
     private static final VarHandle STATE;
 
@@ -146,7 +150,7 @@ final class GcraLimiter extends LocalLimiter {
         this.origin = origin;
         this.costOfOne = Math128.ceilMulDiv(1, periodNanos, permits);
         this.maxDebtForOne = queue ? 0 : Math128.floorMulDiv(capacity - 1, periodNanos, permits);
-        this.state = 0;
+        this.state = FULL;
     }
 
     /**
@@ -187,6 +191,11 @@ final class GcraLimiter extends LocalLimiter {
         Objects.requireNonNull(limit, "limit");
         return new GcraLimiter(limit, limit.mode() == LeakyBucket.Mode.QUEUE, limit.capacity(),
                 limit.permits(), limit.periodNanos(), ticker, sleeper, origin);
+    }
+
+    @Override
+    void fullOnlyFromOrigin() {
+        state = 0;
     }
 
     @Override
@@ -318,33 +327,10 @@ final class GcraLimiter extends LocalLimiter {
                 break;
             }
         }
-        return awaitSlot(slot, reserved, replaced);
-    }
-
-    private int awaitSlot(long slot, long reserved, long replaced) throws InterruptedException {
-        while (true) {
-            long left = Math128.saturatedSubtract(slot, ticker.read() - origin);
-            if (left <= 0) {
-                return ALLOWED;
-            }
-            try {
-                sleeper.sleepNanos(left);
-            } catch (InterruptedException | RuntimeException | Error e) {
-                boolean slotReached = Math128.saturatedSubtract(slot, ticker.read() - origin) <= 0;
-                if (!slotReached) {
-                    // Give the reservation back if nothing was written after it; else forfeit it.
-                    STATE.compareAndSet(this, reserved, replaced);
-                    throw e;
-                }
-                if (e instanceof InterruptedException) {
-                    // The wait was over: the permits are this caller's. Keep the interrupt for
-                    // the caller to see rather than take back permits it already waited for.
-                    Thread.currentThread().interrupt();
-                    return ALLOWED;
-                }
-                throw e;
-            }
-        }
+        // Give the reservation back if nothing was written after it; else forfeit it.
+        long written = reserved;
+        long previous = replaced;
+        return awaitSlot(origin, slot, () -> STATE.compareAndSet(this, written, previous));
     }
 
     /** The debt of state {@code f} (not a sentinel) at relative time {@code rel}, saturated. */

@@ -217,9 +217,10 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
     }
 
     /**
-     * Reserves a slot for a new key and makes its limiter, not yet published. The limiter starts
-     * full at {@code max(now, sweepMark)}: a key dropped by a sweep that read a later time than
-     * {@code now} (the clock went back since) must not come back fuller than it was.
+     * Reserves a slot for a new key and makes its limiter, not yet published. The limiter is full
+     * at every reading, as a fresh one is, unless a sweep read a later time than {@code now} (the
+     * clock went back since): it then starts full at that sweep's reading, so that a key the
+     * sweep dropped does not come back fuller than it was.
      *
      * @return the fresh limiter, or {@code null} if the bound is reached and no slot could be freed
      */
@@ -234,7 +235,12 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
             }
             if (keyCount.compareAndSet(count, count + 1)) {
                 long mark = sweepMark;
-                return LocalRateLimiters.newLimiter(limit, ticker, sleeper, now - mark < 0 ? mark : now);
+                if (now - mark < 0) {
+                    LocalLimiter fresh = LocalRateLimiters.newLimiter(limit, ticker, sleeper, mark);
+                    fresh.fullOnlyFromOrigin();
+                    return fresh;
+                }
+                return LocalRateLimiters.newLimiter(limit, ticker, sleeper, now);
             }
         }
     }

@@ -74,6 +74,16 @@ abstract class LocalLimiter implements RateLimiter {
      */
     abstract boolean retireIfFull(long now);
 
+    /**
+     * Makes a fresh, not yet published limiter full only from its origin on, instead of at every
+     * reading: a reading before the origin then counts as the clock having gone back. A keyed
+     * owner uses it for a key re-created after a sweep that read a later time, so that the key
+     * does not come back fuller than it was dropped. The buckets honour it; the sliding windows
+     * measure time from their origin already.
+     */
+    void fullOnlyFromOrigin() {
+    }
+
     @Override
     public final boolean tryAcquire(long permits) {
         Checks.requested(permits);
@@ -121,6 +131,43 @@ abstract class LocalLimiter implements RateLimiter {
             }
             sleeper.sleepNanos(d.retryAfterNanos());
             now = ticker.read();
+        }
+    }
+
+    /**
+     * Sleeps until a reserved slot comes. If the wait ends by an exception before the slot,
+     * {@code giveBack} is run (it returns the reservation if nothing was written after it) and
+     * the exception is rethrown; an interrupt arriving once the slot has come keeps the permits
+     * and re-asserts the interrupt on the thread.
+     *
+     * @param origin   the ticker reading the slot is relative to
+     * @param slot     the slot, relative to {@code origin}
+     * @param giveBack gives the reservation back, or forfeits it
+     * @return {@link #ALLOWED}
+     * @throws InterruptedException if interrupted before the slot; the reservation is given back
+     */
+    final int awaitSlot(long origin, long slot, Runnable giveBack) throws InterruptedException {
+        while (true) {
+            long left = Math128.saturatedSubtract(slot, ticker.read() - origin);
+            if (left <= 0) {
+                return ALLOWED;
+            }
+            try {
+                sleeper.sleepNanos(left);
+            } catch (InterruptedException | RuntimeException | Error e) {
+                boolean slotReached = Math128.saturatedSubtract(slot, ticker.read() - origin) <= 0;
+                if (!slotReached) {
+                    giveBack.run();
+                    throw e;
+                }
+                if (e instanceof InterruptedException) {
+                    // The wait was over: the permits are this caller's. Keep the interrupt for
+                    // the caller to see rather than take back permits it already waited for.
+                    Thread.currentThread().interrupt();
+                    return ALLOWED;
+                }
+                throw e;
+            }
         }
     }
 

@@ -90,10 +90,14 @@ public final class LocalRateLimiters {
      */
     static LocalLimiter newLimiter(Limit limit, Ticker ticker, Sleeper sleeper, long origin) {
         if (limit instanceof TokenBucket tb) {
-            return GcraLimiter.tokenBucket(tb, ticker, sleeper, origin);
+            return ExactGcraLimiter.wholeNanosPerPermit(tb.refillPermits(), tb.refillPeriodNanos())
+                    ? GcraLimiter.tokenBucket(tb, ticker, sleeper, origin)
+                    : ExactGcraLimiter.tokenBucket(tb, ticker, sleeper, origin);
         }
         if (limit instanceof LeakyBucket lb) {
-            return GcraLimiter.leakyBucket(lb, ticker, sleeper, origin);
+            return ExactGcraLimiter.wholeNanosPerPermit(lb.permits(), lb.periodNanos())
+                    ? GcraLimiter.leakyBucket(lb, ticker, sleeper, origin)
+                    : ExactGcraLimiter.leakyBucket(lb, ticker, sleeper, origin);
         }
         SlidingWindow sw = (SlidingWindow) limit;
         return sw.mode() == SlidingWindow.Mode.LOG

@@ -93,6 +93,48 @@ final class Math128 {
     }
 
     /**
+     * {@code ceil((a * b + c) / d)} computed exactly, saturated to {@code Long.MAX_VALUE}.
+     *
+     * @param a a factor, {@code >= 0}
+     * @param b a factor, {@code >= 0}
+     * @param c an addend, {@code >= 0}
+     * @param d the divisor, {@code > 0}
+     * @return the ceiling of the quotient, at most {@code Long.MAX_VALUE}
+     */
+    static long ceilMulAddDiv(long a, long b, long c, long d) {
+        long hi = Math.multiplyHigh(a, b);
+        long product = a * b;
+        long lo = product + c;
+        if (Long.compareUnsigned(lo, product) < 0) {
+            hi++; // the carry out of the low half
+        }
+        if (Long.compareUnsigned(hi, d) >= 0) {
+            return Long.MAX_VALUE;
+        }
+        long q = divideUnsigned(hi, lo, d);
+        if (q < 0) {
+            return Long.MAX_VALUE;
+        }
+        long remainder = lo - q * d;
+        return remainder == 0 || q == Long.MAX_VALUE ? q : q + 1;
+    }
+
+    /**
+     * The remainder of {@code a * b} divided by {@code d}, given the quotient
+     * {@code quotient == floor(a * b / d)} (not saturated).
+     *
+     * @param a        a factor, {@code >= 0}
+     * @param b        a factor, {@code >= 0}
+     * @param d        the divisor, {@code > 0}
+     * @param quotient {@code floor(a * b / d)}
+     * @return {@code a * b - quotient * d}, in {@code [0, d)}
+     */
+    static long remainder(long a, long b, long d, long quotient) {
+        // The true value is below d < 2^63, so the low 64 bits of the wrapping computation are it.
+        return a * b - quotient * d;
+    }
+
+    /**
      * Returns {@code ceil(a * x / w)} exactly in constant time when {@code x <= w < 2^53}: the
      * sliding window counter's weighting of the previous window, on its hot path.
      *

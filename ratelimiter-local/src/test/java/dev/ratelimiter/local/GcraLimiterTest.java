@@ -30,12 +30,13 @@ class GcraLimiterTest {
         Thread.interrupted();
     }
 
-    GcraLimiter tokenBucket(long capacity, long permits, Duration period) {
-        return GcraLimiter.tokenBucket(TokenBucket.of(capacity, permits, period), clock, clock);
+    /** The limiter the library builds: GcraLimiter, or ExactGcraLimiter for fractional ns per permit. */
+    LocalLimiter tokenBucket(long capacity, long permits, Duration period) {
+        return LocalRateLimiters.newLimiter(TokenBucket.of(capacity, permits, period), clock, clock);
     }
 
     /** 10 permits, 5 per second: one every 200 ms. */
-    GcraLimiter tenAtFivePerSecond() {
+    LocalLimiter tenAtFivePerSecond() {
         return tokenBucket(10, 5, Duration.ofSeconds(1));
     }
 
@@ -178,8 +179,9 @@ class GcraLimiterTest {
 
     @Test
     void steadyClientAtANonIntegerRateIsGrantedExactlyOverAMillionSeconds() {
-        // T = 1/3 s is not a whole number of nanoseconds; each permit costs 333,333,334 ns.
+        // T = 1/3 s is not a whole number of nanoseconds: the exact limiter keeps the fraction.
         RateLimiter limiter = tokenBucket(10, 3, Duration.ofSeconds(1));
+        assertThat(limiter).isInstanceOf(ExactGcraLimiter.class);
         long granted = 0;
         for (int second = 0; second < 1_000_000; second++) {
             for (int i = 0; i < 3; i++) {
@@ -190,18 +192,16 @@ class GcraLimiterTest {
             clock.advance(SECOND);
         }
         assertThat(granted).isEqualTo(3_000_000);
-        // The rounding (2 ns a second, 2 ms in all) is carried as debt: of the 10-permit burst,
-        // 9 are left, and never more than the exact bound.
+        // No rounding is carried as debt: the whole 10-permit burst is still there.
         long burst = 0;
         while (limiter.tryAcquire()) {
             burst++;
         }
-        assertThat(burst).isEqualTo(9);
-        assertThat(granted + burst).isLessThanOrEqualTo(10 + 3_000_000);
+        assertThat(burst).isEqualTo(10);
     }
 
     @Test
-    void greedyClientAtANonIntegerRateNeverExceedsTheBoundAndLosesAtMostOnePermit() {
+    void greedyClientAtANonIntegerRateGetsExactlyTheBound() {
         RateLimiter limiter = tokenBucket(10, 3, Duration.ofSeconds(1));
         long step = 777_777_777L;
         long granted = 0;
@@ -210,11 +210,41 @@ class GcraLimiterTest {
                 granted++;
             }
             long bound = 10 + elapsed * 3 / SECOND; // C + floor(t * R / P)
-            if (granted > bound || granted < bound - 1) {
-                assertThat(granted).as("at %d ns", elapsed).isBetween(bound - 1, bound);
+            if (granted != bound) {
+                assertThat(granted).as("at %d ns", elapsed).isEqualTo(bound);
             }
             clock.advance(step);
         }
+    }
+
+    @Test
+    void singlePermitsJustBelowABillionPerSecondGetTheWholeRate() {
+        // 999,999,999 per second: a permit costs 1.000000001 ns. Rounding each grant up to 2 ns
+        // would halve the rate; counted exactly, a client asking once per nanosecond with one
+        // permit of slack (capacity 2) is granted every time over 10 ms: the bound,
+        // 2 + floor((10^7 - 1) * 0.999999999) = 10^7, allows all of them.
+        RateLimiter limiter = tokenBucket(2, 999_999_999, Duration.ofSeconds(1));
+        long granted = 0;
+        for (long t = 0; t < 10_000_000; t++) {
+            if (limiter.tryAcquire()) {
+                granted++;
+            }
+            clock.advance(1);
+        }
+        assertThat(granted).isEqualTo(10_000_000L);
+        // Then the slack is gone: one more at the same instant is refused.
+        assertThat(limiter.tryAcquire(2)).isFalse();
+    }
+
+    @Test
+    void aReadingBeforeTheLimitersCreationFindsItFull() {
+        // As an absent Redis key: full at every reading, so a clock that steps back before the
+        // creation reading changes nothing.
+        RateLimiter bucket = tokenBucket(2, 1, Duration.ofSeconds(1));
+        RateLimiter exact = tokenBucket(2, 3, Duration.ofSeconds(1));
+        clock.advance(-1);
+        assertThat(bucket.decide(1)).isEqualTo(Decision.allowed(1, 1, SECOND, 2));
+        assertThat(exact.decide(1)).isEqualTo(Decision.allowed(1, 1, 333_333_334L, 2));
     }
 
     @Test
@@ -368,7 +398,7 @@ class GcraLimiterTest {
     void blockingReservationsQueueBehindEachOtherBeyondTheBurst() {
         // Two reservations made at the same instant take slots 200 ms and 400 ms ahead.
         RecordingSleeper sleeper = new RecordingSleeper(clock);
-        GcraLimiter paced = GcraLimiter.tokenBucket(TokenBucket.of(2, 5, Duration.ofSeconds(1)), clock, sleeper);
+        LocalLimiter paced = LocalRateLimiters.newLimiter(TokenBucket.of(2, 5, Duration.ofSeconds(1)), clock, sleeper);
         assertThat(paced.tryAcquireAt(2, clock.read())).isEqualTo(LocalLimiter.ALLOWED);
         assertThat(sleeper.reserveOnly(paced, 1)).isEqualTo(200 * MS);
         assertThat(sleeper.reserveOnly(paced, 1)).isEqualTo(400 * MS);
@@ -433,7 +463,7 @@ class GcraLimiterTest {
 
     @Test
     void retiresOnlyWhenFullAndARetiredLimiterConsumesNothing() throws InterruptedException {
-        GcraLimiter limiter = tenAtFivePerSecond();
+        LocalLimiter limiter = tenAtFivePerSecond();
         assertThat(limiter.tryAcquire()).isTrue();
         assertThat(limiter.retireIfFull(clock.read())).isFalse();
         clock.advance(199 * MS);
@@ -489,7 +519,8 @@ class GcraLimiterTest {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
         assertThat(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled())
                 .as("thread allocation counting").isTrue();
-        GcraLimiter limiter = tokenBucket(1_000_000, 3, Duration.ofSeconds(7));
+        LocalLimiter limiter = tokenBucket(1_000_000, 1, Duration.ofSeconds(7));
+        assertThat(limiter).isInstanceOf(GcraLimiter.class);
         long id = Thread.currentThread().getId();
         int sink = 0;
         for (int i = 0; i < 20_000; i++) {
@@ -503,6 +534,33 @@ class GcraLimiterTest {
         assertThat(sink).isPositive();
         // A single boxed long per call would be 1.6 MB; allow for the measurement's own noise.
         assertThat(allocated).isLessThan(10_000);
+    }
+
+    @Test
+    void theExactLimiterAllocatesOneSmallStatePerGrantAndNothingPerRefusal() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        LocalLimiter limiter = tokenBucket(1_000, 3, Duration.ofSeconds(7));
+        assertThat(limiter).isInstanceOf(ExactGcraLimiter.class);
+        long id = Thread.currentThread().getId();
+        int sink = 0;
+        for (int i = 0; i < 20_000; i++) {
+            sink += limiter.tryAcquireAt(1, 0);
+        }
+        // Empty now: every call below is refused.
+        long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < 100_000; i++) {
+            sink += limiter.tryAcquireAt(1 + (i & 7), 0);
+        }
+        assertThat(threads.getThreadAllocatedBytes(id) - before).as("refusals").isLessThan(10_000);
+        // One grant every 7/3 s: each allocates one State (at most 32 bytes).
+        before = threads.getThreadAllocatedBytes(id);
+        for (int i = 1; i <= 100_000; i++) {
+            sink += limiter.tryAcquireAt(1, i * 2_333_333_334L);
+        }
+        long allocated = threads.getThreadAllocatedBytes(id) - before;
+        assertThat(sink).isPositive();
+        assertThat(allocated).as("grants").isBetween(100_000L * 16, 100_000L * 32 + 10_000);
     }
 
     /** A sleeper that lets a test reserve a slot without waiting for it. */
@@ -522,7 +580,7 @@ class GcraLimiterTest {
         }
 
         /** Reserves {@code n} permits by a blocking acquire, rewinds the clock, returns the wait. */
-        long reserveOnly(GcraLimiter limiter, long n) {
+        long reserveOnly(LocalLimiter limiter, long n) {
             long before = clock.read();
             lastSleep = 0;
             try {

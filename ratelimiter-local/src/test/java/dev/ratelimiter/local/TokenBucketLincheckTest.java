@@ -43,6 +43,20 @@ public class TokenBucketLincheckTest {
     }
 
     /**
+     * A bucket of 4 refilled at 3 per second (333,333,333 1/3 ns a permit: the exact limiter,
+     * whose state is an object holding a remainder), emptied, then left for 500 ms: it holds 1.5
+     * permits.
+     */
+    public static class FractionalRateBucket extends StressSupport.LimiterOperations {
+        /** A new bucket holding 1.5 permits. */
+        public FractionalRateBucket() {
+            super(TokenBucket.of(4, 3, Duration.ofSeconds(1)));
+            consume(4);
+            clock.advance(Duration.ofMillis(500));
+        }
+    }
+
+    /**
      * A meter of 2 per second with a burst of 3, its burst used up 750 ms ago: 1.5 permits
      * conform, and a request of 3 asks for the whole burst.
      */
@@ -89,6 +103,18 @@ public class TokenBucketLincheckTest {
     void partlyRefilledBucketIsLinearizableUnderModelChecking() {
         assertThat(new PartlyRefilledBucket().tryAcquire(2)).isTrue();
         StressSupport.lincheckModelChecking().check(PartlyRefilledBucket.class);
+    }
+
+    @Test
+    void fractionalRateBucketIsLinearizableUnderStress() {
+        assertThat(new FractionalRateBucket().tryAcquire(1)).isTrue();
+        StressSupport.lincheckStress().check(FractionalRateBucket.class);
+    }
+
+    @Test
+    void fractionalRateBucketIsLinearizableUnderModelChecking() {
+        assertThat(new FractionalRateBucket().tryAcquire(1)).isTrue();
+        StressSupport.lincheckModelChecking().check(FractionalRateBucket.class);
     }
 
     @Test

@@ -154,7 +154,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
             permitsAt[i] = argv.size() + 2 + (a.script == Scripts.GCRA ? 3 : 2);
             switch (a.script) {
                 case GCRA -> add(argv, "gcra", Long.toString(a.max), Long.toString(a.rate), Long.toString(a.period),
-                        null, Integer.toString((a.queue ? 1 : 0) + (clock.redisTime() ? 2 : 0)), unitsPerMs,
+                        null, a.queue ? "1" : "0", unitsPerMs,
                         this.graceMs);
                 case SLIDING_LOG -> add(argv, "sliding_log", Long.toString(a.max), Long.toString(a.period), null,
                         unitsPerMs, this.graceMs);
@@ -320,13 +320,20 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     public Decision decide(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
+        try {
+            return decideInterruptibly(key, permits);
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
+        }
+    }
+
+    /** {@link #decide}, an interrupt while waiting for Redis thrown as such (blocking acquires). */
+    private Decision decideInterruptibly(String key, long permits) throws InterruptedException {
         List<Object> reply;
         try {
             reply = caller.callSync(SHA, BODY, keys(key), argv(permits));
         } catch (RedisRateLimiterException failed) {
             return onFailure(key, permits, failed);
-        } catch (InterruptedException e) {
-            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
         }
         return toDecision(reply, permits);
     }
@@ -349,28 +356,8 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         if (permits > max) {
             return false; // never grantable: no round trip, no wait
         }
-        long timeoutNanos;
-        try {
-            timeoutNanos = timeout.toNanos();
-        } catch (ArithmeticException overflow) {
-            timeoutNanos = timeout.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
-        Ticker ticker = clock.deadlineTicker();
-        long start = ticker.read();
-        while (true) {
-            Decision d = decide(key, permits);
-            if (d.isAllowed()) {
-                return true;
-            }
-            if (d.exceedsLimit()) {
-                return false;
-            }
-            long left = timeoutNanos - (ticker.read() - start);
-            if (d.retryAfterNanos() > left) {
-                return false;
-            }
-            sleeper.sleepNanos(d.retryAfterNanos());
-        }
+        return Polling.acquire(() -> decideInterruptibly(key, permits), Polling.timeoutNanos(timeout),
+                clock.deadlineTicker(), sleeper);
     }
 
     /** @return the first limit given (a group limit if any): a composite has several, see {@link #groupLimits()} */

@@ -62,11 +62,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     private final String origin;
     private final String unitsPerMs;
     private final String graceMs;
-    /**
-     * The GCRA script's flags: 1 for the queue, 2 for exact charging (the remainder kept), which
-     * Redis-time mode uses; client-time mode rounds each grant up to a whole unit, as the local
-     * GCRA limiter does in nanoseconds, so that both decide alike.
-     */
+    /** The GCRA script's flags: 1 for the queue, 0 for the bucket and the meter. */
     private final String gcraFlags;
     /** What a decision Redis could not take is answered with. */
     private final FailureHandler failures;
@@ -96,7 +92,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         this.origin = clock.redisTime() ? "0" : Long.toString(clock.now(args.span));
         this.unitsPerMs = Long.toString(1_000_000L / clock.unitNanos());
         this.graceMs = Long.toString(graceMs);
-        this.gcraFlags = Integer.toString((args.queue ? 1 : 0) + (clock.redisTime() ? 2 : 0));
+        this.gcraFlags = args.queue ? "1" : "0";
         this.keyStart = prefix + '{' + name + ':'; // as RedisKeys.tagged writes it
         String max = Long.toString(args.max);
         String period = Long.toString(args.period);
@@ -164,13 +160,20 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     public Decision decide(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
+        try {
+            return decideInterruptibly(key, permits);
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
+        }
+    }
+
+    /** {@link #decide}, an interrupt while waiting for Redis thrown as such (blocking acquires). */
+    private Decision decideInterruptibly(String key, long permits) throws InterruptedException {
         List<Object> reply;
         try {
             reply = caller.callSync(args.script, redisKey(key), argv(permits));
         } catch (RedisRateLimiterException failed) {
             return failures.onFailure(key, permits, failed);
-        } catch (InterruptedException e) {
-            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
         }
         return toDecision(reply, permits);
     }
@@ -188,31 +191,17 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         if (permits > args.max) {
             return false; // never grantable: no round trip, no wait
         }
-        long timeoutNanos = saturatedNanos(timeout);
+        long timeoutNanos = Polling.timeoutNanos(timeout);
         Ticker ticker = clock.deadlineTicker();
-        long start = ticker.read();
         if (args.script == Scripts.GCRA) {
             try {
-                return reserveAndAwait(key, permits, Math.max(0, timeoutNanos), ticker);
+                return reserveAndAwait(key, permits, timeoutNanos, ticker);
             } catch (RedisRateLimiterException redisFailed) {
                 // Redis could not reserve: poll instead, so that the failure policy answers
                 // each attempt (within the same deadline) as it does for every other call.
             }
         }
-        while (true) {
-            Decision d = decide(key, permits);
-            if (d.isAllowed()) {
-                return true;
-            }
-            if (d.exceedsLimit()) {
-                return false;
-            }
-            long left = timeoutNanos - (ticker.read() - start);
-            if (d.retryAfterNanos() > left) {
-                return false;
-            }
-            sleeper.sleepNanos(d.retryAfterNanos());
-        }
+        return Polling.acquire(() -> decideInterruptibly(key, permits), timeoutNanos, ticker, sleeper);
     }
 
     /** The largest wait, in time units, the scripts compare exactly: 2^53. */
@@ -282,14 +271,6 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     private static long saturatedAdd(long a, long b) {
         long r = a + b;
         return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException overflow) {
-            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
     }
 
     /**

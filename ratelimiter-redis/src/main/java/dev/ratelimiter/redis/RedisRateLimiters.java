@@ -294,6 +294,11 @@ public final class RedisRateLimiters {
      * Configures a {@link RedisRateLimiters}. Not thread-safe; each setter validates at once.
      */
     public static final class Builder {
+        /** The longest {@link #timeout(Duration)} accepted: one day (a decision waits at most that). */
+        public static final Duration MAX_TIMEOUT = Duration.ofDays(1);
+        /** The longest {@link #ttlGrace(Duration)} accepted: 30 days, the longest window. */
+        public static final Duration MAX_TTL_GRACE = Duration.ofDays(30);
+
         private final RedisScriptingAsyncCommands<String, String> commands;
         private String prefix = "rl:";
         private Duration timeout = Duration.ofSeconds(1);
@@ -328,12 +333,15 @@ public final class RedisRateLimiters {
          *                retried
          * @return this
          * @throws NullPointerException     if {@code timeout} is {@code null}
-         * @throws IllegalArgumentException if it is not positive
+         * @throws IllegalArgumentException if it is not positive or longer than {@link #MAX_TIMEOUT}
          */
         public Builder timeout(Duration timeout) {
             Objects.requireNonNull(timeout, "timeout");
             if (timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("timeout must be > 0: timeout=" + timeout);
+            }
+            if (timeout.compareTo(MAX_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("timeout must be <= " + MAX_TIMEOUT + ": timeout=" + timeout);
             }
             this.timeout = timeout;
             return this;
@@ -369,12 +377,15 @@ public final class RedisRateLimiters {
          *              lag still find the state until they too see it full
          * @return this
          * @throws NullPointerException     if {@code grace} is {@code null}
-         * @throws IllegalArgumentException if it is negative
+         * @throws IllegalArgumentException if it is negative or longer than {@link #MAX_TTL_GRACE}
          */
         public Builder ttlGrace(Duration grace) {
             Objects.requireNonNull(grace, "grace");
             if (grace.isNegative()) {
                 throw new IllegalArgumentException("grace must be >= 0: grace=" + grace);
+            }
+            if (grace.compareTo(MAX_TTL_GRACE) > 0) {
+                throw new IllegalArgumentException("grace must be <= " + MAX_TTL_GRACE + ": grace=" + grace);
             }
             this.ttlGrace = grace;
             return this;

@@ -3,8 +3,8 @@
 -- KEYS[1]  a string, the state: the time at which the bucket is full again (absent: full), as
 --          "F" or "F q": the exact time is F + q / R, with 0 <= q < R ("F" alone means q = 0).
 -- ARGV     now ('redis' for TIME in us, else the caller's reading), C, R, P, n, flags, units per
---          ms, grace ms. R permits per P time units; C the capacity, burst or queue. Flags, a sum:
---          1 the queue (grant at zero debt only), 2 exact (keep the remainder q).
+--          ms, grace ms. R permits per P time units; C the capacity, burst or queue. Flags: 1 the
+--          queue (grant at zero debt only), 0 the bucket and the meter.
 -- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit.
 --
 -- The exact debt is D / R time units, D = (F - now) * R + q when that is positive, else 0.
@@ -13,12 +13,10 @@
 -- D >= C * P; the queue: C when D == 0, else 0); retryAfter is the smallest whole wait after
 -- which the request is granted; reset = ceil(D / R), the time until full, as is the TTL.
 --
--- Two ways to charge a grant: exact (flag 2) adds n * P / R as a whole part and a remainder, so
--- no rounding at all: 600,000 single permits per second (5 us per 3 permits) are granted at
--- exactly that rate. Without the flag, each grant is charged ceil(n * P / R) whole units and q
--- stays 0: the process-local GCRA limiter counts so, in nanoseconds, and the client-time mode
--- keeps its decisions identical to it. A rounding caller reading an exact state rounds it up
--- (F + 1 when q > 0), an exact caller reads "F" as q = 0: keys of either format stay valid.
+-- Charging is exact: a grant adds n * P / R as a whole part and a remainder, so there is no
+-- rounding at all: C single permits pass from full, and 600,000 single permits per second (5 us
+-- per 3 permits) are granted at exactly that rate. The process-local GCRA limiters count the
+-- same way in nanoseconds, so client-time mode and the local fallback decide alike.
 --
 -- ARGV[9] selects one of two more operations, both for blocking acquires:
 --   'reserve', ARGV[10] the longest wait (units): reserve n permits whose slot comes within that
@@ -32,9 +30,7 @@
 --     Returns {1} if given back, else {0}.
 local now = read_now(ARGV[1])
 local cap, rate, period, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local flags = tonumber(ARGV[6])
-local queue = flags % 2 == 1
-local exact = flags >= 2
+local queue = ARGV[6] == '1'
 local units_per_ms, grace_ms = tonumber(ARGV[7]), tonumber(ARGV[8])
 
 -- A state string as (F, q); (nil, 0) if absent or empty.
@@ -60,7 +56,6 @@ end
 local stored = redis.call('GET', KEYS[1])
 local raw_f, raw_q = parse(stored)
 local f, q = raw_f, raw_q
-if f and q > 0 and not exact then f, q = f + 1, 0 end
 
 -- The debt as (d, dq): D = d * R + dq, d >= 0, 0 <= dq < R.
 local d, dq = 0, 0
@@ -112,7 +107,6 @@ end
 local function step()
   local bf, bq = now, 0
   if d > 0 or dq > 0 then bf, bq = f, q end
-  if not exact then return bf + ceil_mul_div(n, period, rate), 0 end
   local s, t = mul_div_mod(n, period, rate)
   local nf, nq = bf + s, bq + t
   if nq >= rate then nf, nq = nf + 1, nq - rate end

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The GCRA script in exact mode (flag 2, as Redis-time mode runs it): grants are charged
+ * The GCRA script, which charges grants
  * {@code n * P / R} exactly, as a whole part and a remainder, with no rounding. The script is
  * called directly with an explicit clock reading, so every decision is deterministic, and checked
  * against {@link Model}, the algorithm in rational numbers over {@link BigInteger}.
@@ -58,8 +58,8 @@ class RedisGcraExactnessTest {
             this.queue = queue;
         }
 
-        String flags(boolean exact) {
-            return Integer.toString((queue ? 1 : 0) + (exact ? 2 : 0));
+        String flags() {
+            return queue ? "1" : "0";
         }
 
         BigInteger debt(long now) {
@@ -154,9 +154,9 @@ class RedisGcraExactnessTest {
         }
     }
 
-    private static List<Object> call(String key, Model m, boolean exact, long now, long n, String... more) {
+    private static List<Object> call(String key, Model m, long now, long n, String... more) {
         List<String> argv = new ArrayList<>(List.of(Long.toString(now), Long.toString(m.cap), Long.toString(m.rate),
-                Long.toString(m.period), Long.toString(n), m.flags(exact), UNITS_PER_MS, GRACE_MS));
+                Long.toString(m.period), Long.toString(n), m.flags(), UNITS_PER_MS, GRACE_MS));
         argv.addAll(List.of(more));
         return redis.evalsha(sha, ScriptOutputType.MULTI, new String[] {key}, argv.toArray(new String[0]));
     }
@@ -173,20 +173,17 @@ class RedisGcraExactnessTest {
     public void singlePermitsAt600000PerSecondAreGrantedAtExactlyThatRate() {
         // 600,000 per second in microseconds: R = 3 permits per P = 5 us, burst 10.
         Model m = new Model(10, 3, 5, false);
-        assertThat(grantsOfOneRequestPerMicrosecond(m, true, 30_000)).isEqualTo(18_000 + 10);
-        // Charging each grant its cost rounded up (2 us) admits one request in two, and a smaller
-        // burst (16 2/3 us of credit hold only 8 grants at 2 us).
-        assertThat(grantsOfOneRequestPerMicrosecond(m, false, 30_000)).isBetween(15_000L, 15_010L);
+        assertThat(grantsOfOneRequestPerMicrosecond(m, 30_000)).isEqualTo(18_000 + 10);
     }
 
     /** Sends one request per microsecond from 0 to {@code micros}, pipelined, and counts the grants. */
-    private static long grantsOfOneRequestPerMicrosecond(Model m, boolean exact, long micros) {
+    private static long grantsOfOneRequestPerMicrosecond(Model m, long micros) {
         RedisAsyncCommands<String, String> async = SharedConnection.get().async();
         String key = freshKey();
         List<RedisFuture<List<Object>>> replies = new ArrayList<>();
         for (long t = 0; t <= micros; t++) {
             replies.add(async.evalsha(sha, ScriptOutputType.MULTI, new String[] {key}, Long.toString(t),
-                    Long.toString(m.cap), Long.toString(m.rate), Long.toString(m.period), "1", m.flags(exact),
+                    Long.toString(m.cap), Long.toString(m.rate), Long.toString(m.period), "1", m.flags(),
                     UNITS_PER_MS, GRACE_MS));
         }
         long grants = 0;
@@ -211,13 +208,13 @@ class RedisGcraExactnessTest {
                 if (random.nextInt(4) == 0) {
                     long maxWait = random.nextInt(12);
                     List<Long> expected = m.reserve(now, n, maxWait);
-                    List<Object> reply = call(key, m, true, now, n, "reserve", Long.toString(maxWait));
+                    List<Object> reply = call(key, m, now, n, "reserve", Long.toString(maxWait));
                     assertThat(decision(reply)).as("reserve " + label).isEqualTo(expected);
                     if (expected.get(0) == 1L) {
                         assertThat(reply.get(4)).as("written " + label).isEqualTo(m.state());
                     }
                 } else {
-                    assertThat(decision(call(key, m, true, now, n))).as(label).isEqualTo(m.decide(now, n));
+                    assertThat(decision(call(key, m, now, n))).as(label).isEqualTo(m.decide(now, n));
                 }
                 assertThat(redis.get(key)).as("state after " + label).isEqualTo(m.state());
             }
@@ -234,11 +231,11 @@ class RedisGcraExactnessTest {
             long now = 0;
             for (int step = 0; step < 6; step++) {
                 now += random.nextInt(3);
-                call(key, m, true, now, 1 + random.nextInt((int) m.cap));
+                call(key, m, now, 1 + random.nextInt((int) m.cap));
             }
             String state = redis.get(key);
             long n = 1 + random.nextInt((int) m.cap);
-            List<Object> d = call(key, m, true, now, n);
+            List<Object> d = call(key, m, now, n);
             String label = "C=" + m.cap + " R=" + m.rate + " P=" + m.period + " queue=" + m.queue + " state=" + state
                     + " now=" + now + " n=" + n;
             if ((Long) d.get(0) == 0L) {
@@ -261,7 +258,7 @@ class RedisGcraExactnessTest {
     private static boolean probe(String state, Model m, long now, long n) {
         String key = freshKey();
         redis.set(key, state);
-        return (Long) call(key, m, true, now, n).get(0) == 1L;
+        return (Long) call(key, m, now, n).get(0) == 1L;
     }
 
     @Test
@@ -272,35 +269,25 @@ class RedisGcraExactnessTest {
         redis.set(key, "100");
         m.x = BigInteger.valueOf(300);
         // At 90 the debt is exactly 10 us: 6 permits' worth.
-        assertThat(decision(call(key, m, true, 90, 1))).isEqualTo(m.decide(90, 1)).containsExactly(1L, 3L, 0L, 12L);
+        assertThat(decision(call(key, m, 90, 1))).isEqualTo(m.decide(90, 1)).containsExactly(1L, 3L, 0L, 12L);
         assertThat(redis.get(key)).isEqualTo("101 2");
-    }
-
-    @Test
-    public void roundingModeReadsAnExactStateRoundedUp() {
-        Model m = new Model(10, 3, 5, false);
-        String key = freshKey();
-        redis.set(key, "101 2");
-        // Rounding up: full at 102, so 2 us of debt at 100 cost ceil(6 / 5) = 2 permits, not 1.
-        assertThat(decision(call(key, m, false, 100, 11))).containsExactly(0L, 8L, -1L, 2L);
-        assertThat(decision(call(key, m, true, 100, 11))).containsExactly(0L, 9L, -1L, 2L);
     }
 
     @Test
     public void releaseRestoresTheReplacedStateOnlyIfStillTheLastWrite() {
         Model m = new Model(4, 3, 5, false);
         String key = freshKey();
-        call(key, m, true, 0, 4); // empty: full again at 20/3 = "6 2"
+        call(key, m, 0, 4); // empty: full again at 20/3 = "6 2"
         assertThat(redis.get(key)).isEqualTo("6 2");
-        List<Object> reserved = call(key, m, true, 0, 1, "reserve", "100");
+        List<Object> reserved = call(key, m, 0, 1, "reserve", "100");
         assertThat(reserved.get(4)).isEqualTo("8 1");
         assertThat(reserved.get(6)).isEqualTo("6 2");
         // Not the last write once it has changed: forfeited.
         redis.set(key, "8 2");
-        assertThat(call(key, m, true, 1, 1, "release", "8 1", "6 2")).containsExactly(0L);
+        assertThat(call(key, m, 1, 1, "release", "8 1", "6 2")).containsExactly(0L);
         assertThat(redis.get(key)).isEqualTo("8 2");
         redis.set(key, "8 1");
-        assertThat(call(key, m, true, 1, 1, "release", "8 1", "6 2")).containsExactly(1L);
+        assertThat(call(key, m, 1, 1, "release", "8 1", "6 2")).containsExactly(1L);
         assertThat(redis.get(key)).isEqualTo("6 2");
         assertThat(redis.pttl(key)).isPositive();
     }

@@ -191,6 +191,15 @@ class RedisLimiterTest {
                 .isInstanceOf(NullPointerException.class).hasMessage("name");
         assertThatThrownBy(() -> builder().timeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("timeout must be > 0: timeout=PT0S");
+        // Huge durations are refused by the setter, naming the value, not by build() overflowing.
+        assertThatThrownBy(() -> builder().timeout(Duration.ofDays(300 * 365)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("timeout must be <= PT24H: timeout=PT2628000H");
+        assertThatThrownBy(() -> builder().ttlGrace(Duration.ofSeconds(Long.MAX_VALUE)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("grace must be <= PT720H: grace=PT");
+        assertThat(builder().timeout(RedisRateLimiters.Builder.MAX_TIMEOUT)
+                .ttlGrace(RedisRateLimiters.Builder.MAX_TTL_GRACE).build()).isNotNull();
         assertThatThrownBy(() -> builder().clientTime(() -> 0, TimeUnit.MILLISECONDS, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("unit must be MICROSECONDS or NANOSECONDS: unit=MILLISECONDS");
     }
