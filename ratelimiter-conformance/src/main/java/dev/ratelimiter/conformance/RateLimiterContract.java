@@ -328,6 +328,50 @@ public abstract class RateLimiterContract {
 
     // ------------------------------------------------------------------ extremes
 
+    /**
+     * An oversized request writes nothing, so a later reading that is earlier (a clock that
+     * stepped back) is judged as if it had never been made: one permit at 0, an oversized
+     * request at one period, then one permit a nanosecond before that is refused.
+     */
+    @Test
+    public void anOversizedRequestLetsNoEarlierReadingIn() {
+        long period = Duration.ofSeconds(1).toNanos();
+        for (int variant = 0; variant < 2; variant++) {
+            FakeClock clock = new FakeClock();
+            RateLimiter limiter = create(limit(1, 1, Duration.ofSeconds(1)), clock, clock);
+            assertThat(limiter.decide(1).isAllowed()).isTrue();
+            clock.advance(period);
+            if (variant == 0) {
+                assertThat(limiter.tryAcquire(2)).isFalse();
+            } else {
+                assertThat(limiter.decide(2).exceedsLimit()).isTrue();
+            }
+            clock.advance(-1);
+            assertThat(limiter.decide(1).isAllowed()).as("variant %s, 1 ns before the period", variant).isFalse();
+        }
+    }
+
+    /**
+     * Only differences of ticker readings matter ({@link Ticker}): a ticker that wraps around
+     * {@code Long.MAX_VALUE}, as {@code System.nanoTime()} may, keeps measuring time.
+     */
+    @Test
+    public void tickerWrappingAroundLongMaxValueKeepsMeasuringTime() {
+        FakeClock clock = new FakeClock(Long.MAX_VALUE - Duration.ofSeconds(1).toNanos());
+        RateLimiter limiter = create(limit(1, 1, Duration.ofSeconds(1)), clock, clock);
+        assertThat(limiter.decide(1).isAllowed()).isTrue();
+        clock.advance(Duration.ofSeconds(2)); // past Long.MAX_VALUE: the reading wraps
+        assertThat(clock.read()).isNegative();
+        assertThat(limiter.decide(1).isAllowed()).as("two seconds later").isTrue();
+        Decision refused = limiter.decide(1);
+        assertThat(refused.isAllowed()).isFalse();
+        assertThat(refused.exceedsLimit()).as("one permit of a limit of one is not oversized").isFalse();
+        // At most one window, or two for the counter (its count weighs through the next window).
+        assertThat(refused.retryAfterNanos()).isBetween(1L, Duration.ofSeconds(2).toNanos());
+        clock.advance(refused.retryAfterNanos());
+        assertThat(limiter.decide(1).isAllowed()).isTrue();
+    }
+
     @Test
     public void onePermitPerDay() {
         Run run = new Run(limit(1, 1, Duration.ofDays(1)), null);

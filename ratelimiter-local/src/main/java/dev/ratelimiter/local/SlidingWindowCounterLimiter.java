@@ -39,9 +39,12 @@ import java.lang.invoke.VarHandle;
  * referenced from the volatile field {@code holder}.
  * <ul>
  *   <li><b>Grant</b>: CAS {@code holder.current} from {@code c} to {@code c + n}. This CAS is
- *       the linearization point of a granted decision; a refusal writes nothing and linearizes
- *       at its read of {@code current}.
- *   <li><b>Rotation</b>: when the window index has moved past {@code holder.window}, a new holder
+ *       the linearization point of a granted decision; a refusal (an oversized request included)
+ *       writes nothing and linearizes at its read of {@code current}: when the window index has
+ *       moved past the holder's, it decides on the counts a rotation would install, without
+ *       installing them, so that a refusal never moves the window a later, earlier reading would
+ *       then be judged in.
+ *   <li><b>Rotation</b>: when a grant finds the window index past {@code holder.window}, a new holder
  *       {@code {k, previous = old count if k is exactly the next window else 0, current = 0}} is
  *       installed by CAS on the reference. Before the old count is read it is <em>sealed</em>
  *       (CAS of {@code current} to {@code current | SEALED}); every increment CASes from an
@@ -156,21 +159,35 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
         }
         long k = windowIndex(t);
         while (true) {
-            Holder h = holderFor(k);
+            Holder h = holder;
             if (h == RETIRED_HOLDER) {
                 return RETIRED;
             }
             long c = h.current;
             if ((c & ~COUNT_MASK) != 0) {
-                continue; // sealed or retired since holderFor read it: holderFor resolves it
+                // Sealed or retired: finish that (someone else's rotation or retirement), look again.
+                if (holderFor(k) == RETIRED_HOLDER) {
+                    return RETIRED;
+                }
+                continue;
             }
+            // The counts at window k: the holder's, or those a rotation would install. A refusal
+            // decides on that view and writes nothing; only a grant rotates.
+            boolean rotate = k > h.window;
+            long previous = rotate ? (k == h.window + 1 ? c : 0) : h.previous;
+            long window = rotate ? k : h.window;
+            long cur = rotate ? 0 : c;
             // The weighted previous count is between 0 and previous: decide without computing it
-            // when either bound settles the test (c + permits <= 2 * max < 2^63: no overflow).
-            if (c + permits > max) {
+            // when either bound settles the test (cur + permits <= 2 * max < 2^63: no overflow).
+            if (cur + permits > max) {
                 return DENIED;
             }
-            if (c + permits > max - h.previous && c + permits > max - weighted(h, t, k)) {
+            if (cur + permits > max - previous && cur + permits > max - weighted(previous, window, t, k)) {
                 return DENIED;
+            }
+            if (rotate) {
+                holderFor(k); // install window k, then decide on it
+                continue;
             }
             if (CURRENT.compareAndSet(h, c, c + permits)) {
                 return ALLOWED;
@@ -184,33 +201,43 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
         long t = elapsed(now);
         long k = Math.floorDiv(t, windowNanos);
         while (true) {
-            Holder h = holderFor(k);
+            Holder h = holder;
             if (h == RETIRED_HOLDER) {
                 return RETIRED_DECISION;
             }
             long c = h.current;
             if ((c & ~COUNT_MASK) != 0) {
+                if (holderFor(k) == RETIRED_HOLDER) {
+                    return RETIRED_DECISION;
+                }
                 continue;
             }
-            long e = k == h.window ? t - k * windowNanos : 0;
-            long budget = max - Math128.ceilMulDivSmallDivisor(h.previous, windowNanos - e, windowNanos);
-            // Where the holder's window starts relative to now: -e, or > 0 if the clock is behind.
-            long offset = Math128.saturatedSubtract(
-                    Math128.saturatedMultiply(h.window, windowNanos), t);
+            boolean rotate = k > h.window;
+            long previous = rotate ? (k == h.window + 1 ? c : 0) : h.previous;
+            long window = rotate ? k : h.window;
+            long cur = rotate ? 0 : c;
+            long e = k == window ? t - k * windowNanos : 0;
+            long budget = max - Math128.ceilMulDivSmallDivisor(previous, windowNanos - e, windowNanos);
+            // Where the window decided on starts relative to now: -e, or > 0 if the clock is behind.
+            long offset = Math128.saturatedSubtract(Math128.saturatedMultiply(window, windowNanos), t);
             if (permits > max) {
-                return Decision.exceeding(permits, Math.max(0, budget - c),
-                        resetNanos(h.previous, c, offset), max);
+                return Decision.exceeding(permits, Math.max(0, budget - cur),
+                        resetNanos(previous, cur, offset), max);
             }
-            if (c + permits <= budget) {
+            if (cur + permits <= budget) {
+                if (rotate) {
+                    holderFor(k);
+                    continue;
+                }
                 if (CURRENT.compareAndSet(h, c, c + permits)) {
                     long after = c + permits;
-                    return Decision.allowed(permits, budget - after, resetNanos(h.previous, after, offset), max);
+                    return Decision.allowed(permits, budget - after, resetNanos(previous, after, offset), max);
                 }
                 Backoff.spin();
                 continue;
             }
-            return Decision.denied(permits, Math.max(0, budget - c),
-                    retryAfterNanos(h.previous, c, e, offset, permits), resetNanos(h.previous, c, offset), max);
+            return Decision.denied(permits, Math.max(0, budget - cur),
+                    retryAfterNanos(previous, cur, e, offset, permits), resetNanos(previous, cur, offset), max);
         }
     }
 
@@ -257,10 +284,6 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
     }
 
     /**
-     * @return {@code ceil(previous * (W - e) / W)}, the weight of the previous window at
-     *     {@code t}, where {@code e = 0} if {@code t} is before the holder's window
-     */
-    /**
      * {@code floorDiv(t, W)}, without the division when {@code t} falls in the current holder's
      * window (the common case); the holder is only a hint, the result is exact either way.
      */
@@ -275,13 +298,16 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
         return Math.floorDiv(t, windowNanos);
     }
 
-    private long weighted(Holder h, long t, long k) {
-        long p = h.previous;
-        if (p == 0) {
+    /**
+     * @return {@code ceil(previous * (W - e) / W)}, the weight of the previous window's count at
+     *     {@code t} in window {@code k}, where {@code e = 0} if {@code t} is before {@code window}
+     */
+    private long weighted(long previous, long window, long t, long k) {
+        if (previous == 0) {
             return 0;
         }
-        long e = k == h.window ? t - k * windowNanos : 0;
-        return Math128.ceilMulDivSmallDivisor(p, windowNanos - e, windowNanos);
+        long e = k == window ? t - k * windowNanos : 0;
+        return Math128.ceilMulDivSmallDivisor(previous, windowNanos - e, windowNanos);
     }
 
     /**

@@ -6,9 +6,11 @@ import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.Ticker;
 
 /**
- * What the two sliding window limiters share: the limit, and time measured from an origin,
- * saturating (a ticker reading far before the origin counts as the clock having gone back, which
- * the windows treat conservatively). Blocking acquires poll (see {@link LocalLimiter}): windows
+ * What the two sliding window limiters share: the limit, and time measured from an origin as
+ * the wrapping difference {@code reading - origin} (the {@code System.nanoTime()} idiom, as the
+ * buckets do), so that a ticker wrapping around {@code Long.MAX_VALUE} keeps measuring time; a
+ * reading before the origin counts as the clock having gone back, which the windows treat
+ * conservatively. Blocking acquires poll (see {@link LocalLimiter}): windows
  * reserve nothing while a caller waits.
  */
 abstract class SlidingWindowLimiter extends LocalLimiter {
@@ -31,10 +33,10 @@ abstract class SlidingWindowLimiter extends LocalLimiter {
 
     /**
      * @param now a ticker reading
-     * @return nanoseconds since the origin, saturated
+     * @return nanoseconds since the origin, the wrapping difference
      */
     final long elapsed(long now) {
-        return Math128.saturatedSubtract(now, origin);
+        return now - origin;
     }
 
     @Override

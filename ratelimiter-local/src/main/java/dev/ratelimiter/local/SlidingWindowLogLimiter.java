@@ -27,11 +27,14 @@ import java.lang.invoke.VarHandle;
  *   <li>The effective time is {@code now' = max(now, t.time, h.time + W)}: no decision is taken
  *       at a time earlier than one already acted on, so a clock that steps back (or a thread
  *       whose reading is older than another's) never sees expired permits come back.
- *   <li>Move {@code h} forward over the entries with {@code time <= now' - W} (never past
- *       {@code t}) and CAS {@code head} to it (forward only; losing the race is harmless).
- *   <li>{@code live = t.cumulative - h.cumulative}. Grant iff {@code live + n <= L}, by CAS of
+ *   <li>Find {@code x}, the last entry with {@code time <= now' - W} at or after {@code h}
+ *       (never past {@code t}): a read only.
+ *   <li>{@code live = t.cumulative - x.cumulative}. Grant iff {@code live + n <= L}, by CAS of
  *       {@code t.next} from {@code null} to a new entry {@code {now', t.cumulative + n}}; on
- *       failure start again. Then point {@code tail} at it.
+ *       failure start again. Then point {@code tail} at it and CAS {@code head} from {@code h} to
+ *       {@code x} (forward only; losing the race is harmless). A refusal, an oversized request
+ *       included, writes nothing at all: it cannot move the time a later, earlier reading is
+ *       judged at.
  * </ol>
  *
  * <p><b>Invariant</b>: entry times never decrease along the list, and every entry at or before
@@ -42,10 +45,9 @@ import java.lang.invoke.VarHandle;
  * With a clock that does not go back, {@code now' = now} and the log is exact: a request is
  * refused only if granting it would put more than {@code L} permits in {@code (now - W, now]}.
  *
- * <p><b>Clock going backwards</b>: the log remembers the times it acted on (entry times, and
- * through {@code head} the expiries it applied), never a bare reading: a decision that found
- * nothing to grant or expire leaves no trace, because recording it would cost a write on every
- * refusal. So a reading behind the log's times is judged at those times and sees no permit
+ * <p><b>Clock going backwards</b>: the log remembers the times it granted at (entry times, and
+ * through {@code head} the expiries those grants applied), never a bare reading: a refusal
+ * leaves no trace. So a reading behind the log's times is judged at those times and sees no permit
  * come back; a reading behind an earlier reading that changed nothing is judged at its own time.
  *
  * <p><b>Linearization points</b>: a grant at its successful CAS of {@code t.next}; a refusal at
@@ -144,14 +146,15 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
                 return RETIRED;
             }
             long effective = effectiveTime(time, h, t);
-            h = advanceHead(h, t, effective);
-            long live = t.cumulative - h.cumulative;
+            Node expired = expiredUpTo(h, t, effective);
+            long live = t.cumulative - expired.cumulative;
             if (live + permits > max) {
                 return DENIED;
             }
             Node entry = new Node(effective, t.cumulative + permits);
             if (NEXT.compareAndSet(t, (Node) null, entry)) {
                 TAIL.setRelease(this, entry);
+                moveHead(h, expired);
                 return ALLOWED;
             }
             Backoff.spin();
@@ -168,19 +171,20 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
                 return RETIRED_DECISION;
             }
             long effective = effectiveTime(time, h, t);
-            h = advanceHead(h, t, effective);
-            long live = t.cumulative - h.cumulative;
+            Node expired = expiredUpTo(h, t, effective);
+            long live = t.cumulative - expired.cumulative;
             long reset = live == 0 ? 0 : untilExpiry(t, time);
             if (permits > max) {
                 return Decision.exceeding(permits, Math.max(0, max - live), reset, max);
             }
             if (live + permits > max) {
                 return Decision.denied(permits, Math.max(0, max - live),
-                        retryAfterNanos(h, live, permits, time), reset, max);
+                        retryAfterNanos(expired, live, permits, time), reset, max);
             }
             Node entry = new Node(effective, t.cumulative + permits);
             if (NEXT.compareAndSet(t, (Node) null, entry)) {
                 TAIL.setRelease(this, entry);
+                moveHead(h, expired);
                 return Decision.allowed(permits, max - (live + permits), untilExpiry(entry, time), max);
             }
             Backoff.spin();
@@ -196,7 +200,7 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
             if (t == RETIRED_NODE) {
                 return true;
             }
-            h = advanceHead(h, t, effectiveTime(time, h, t));
+            h = expiredUpTo(h, t, effectiveTime(time, h, t));
             if (t.cumulative != h.cumulative) {
                 return false;
             }
@@ -238,15 +242,15 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
     }
 
     /**
-     * Moves past the entries that have left the window at {@code effective}, stopping at
-     * {@code t}, and CASes {@code head} forward to the last of them.
+     * Finds the last entry that has left the window at {@code effective}, stopping at {@code t};
+     * a read only.
      *
      * @param h         the head as read, before {@code t} was found (so {@code t} follows it)
      * @param t         the last entry
      * @param effective the effective time of the decision
-     * @return the new head as this decision sees it
+     * @return the newest entry out of the window, {@code h} if none past it is
      */
-    private Node advanceHead(Node h, Node t, long effective) {
+    private Node expiredUpTo(Node h, Node t, long effective) {
         long horizon = Math128.saturatedSubtract(effective, windowNanos);
         Node p = h;
         while (p != t) {
@@ -256,11 +260,19 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
             }
             p = q;
         }
-        if (p != h) {
-            // Losing this race is harmless: the winner moved head forward from h as well.
-            HEAD.compareAndSet(this, h, p);
-        }
         return p;
+    }
+
+    /**
+     * After a grant: CASes {@code head} forward from {@code h} to {@code expired}. Only grants
+     * move it (a refusal writes nothing, so it cannot move the time a later, earlier reading is
+     * judged at); losing this race is harmless, since the winner moved it forward from {@code h}
+     * as well.
+     */
+    private void moveHead(Node h, Node expired) {
+        if (expired != h) {
+            HEAD.compareAndSet(this, h, expired);
+        }
     }
 
     /** @return nanoseconds from {@code time} until {@code entry} leaves the window, {@code >= 1} */

@@ -421,6 +421,20 @@ class SlidingWindowCounterTest {
     }
 
     @Test
+    void aRefusalWritesNothingSoItMovesNoWindow() {
+        LocalLimiter limiter = limiter(1, SECOND);
+        at(500 * MS);
+        assertThat(limiter.tryAcquire(1)).isTrue();
+        at(2 * SECOND); // two windows on: both counts would be gone if it rotated
+        assertThat(limiter.decide(2).exceedsLimit()).isTrue();
+        assertThat(limiter.tryAcquire(2)).isFalse();
+        at(1500 * MS); // the grant of 0.5 s still weighs half here
+        assertThat(limiter.decide(1).isAllowed()).isFalse();
+        at(2 * SECOND);
+        assertThat(limiter.decide(1).isAllowed()).isTrue();
+    }
+
+    @Test
     void clockGoingBackwardsCreatesNoPermits() {
         LocalLimiter limiter = limiter(10, SECOND);
         at(500 * MS);
@@ -432,7 +446,7 @@ class SlidingWindowCounterTest {
             at(back);
             assertThat(limiter.tryAcquire()).as("at %d", back).isFalse();
         }
-        clock.set(Long.MIN_VALUE);
+        at(-Long.MAX_VALUE / 2); // 146 years back (readings 2^63 apart are ambiguous: time wraps)
         assertThat(limiter.tryAcquire()).isFalse();
         at(700 * MS); // before the current window: judged at its start, where previous weighs most
         Decision d = limiter.decide(1);

@@ -290,6 +290,20 @@ class SlidingWindowLogTest {
     }
 
     @Test
+    void aRefusalThatSeesEntriesExpireDoesNotMoveTheWindow() {
+        LocalLimiter limiter = limiter(2, SECOND);
+        assertThat(limiter.tryAcquire(1)).isTrue();
+        at(500 * MS);
+        assertThat(limiter.tryAcquire(1)).isTrue();
+        at(SECOND); // the entry of 0 has left; with the one of 500 ms, 2 more do not fit
+        assertThat(limiter.decide(2).isAllowed()).isFalse();
+        at(900 * MS); // the refusal wrote nothing: both entries still count here
+        assertThat(limiter.decide(1).isAllowed()).isFalse();
+        at(SECOND);
+        assertThat(limiter.decide(1).isAllowed()).isTrue();
+    }
+
+    @Test
     void clockGoingBackwardsCreatesNoPermits() {
         LocalLimiter limiter = limiter(3, SECOND);
         assertThat(limiter.tryAcquire(1)).isTrue();
@@ -299,7 +313,7 @@ class SlidingWindowLogTest {
             at(back);
             assertThat(limiter.tryAcquire()).as("at %d", back).isFalse();
         }
-        clock.set(Long.MIN_VALUE);
+        at(-Long.MAX_VALUE / 2); // 146 years back (readings 2^63 apart are ambiguous: time wraps)
         assertThat(limiter.tryAcquire()).isFalse();
         Decision d = limiter.decide(1);
         assertThat(d.remaining()).isZero();

@@ -316,13 +316,11 @@ public final class RedisRateLimiters {
          * @param prefix the start of every Redis key (default {@code "rl:"}); no braces
          * @return this
          * @throws NullPointerException     if {@code prefix} is {@code null}
-         * @throws IllegalArgumentException if it has braces
+         * @throws IllegalArgumentException if it has braces or an unpaired UTF-16 surrogate
          */
         public Builder prefix(String prefix) {
             Objects.requireNonNull(prefix, "prefix");
-            if (prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
-                throw new IllegalArgumentException("prefix must not contain '{' or '}': prefix=" + prefix);
-            }
+            RedisKeys.checkNoBraces("prefix", prefix);
             this.prefix = prefix;
             return this;
         }

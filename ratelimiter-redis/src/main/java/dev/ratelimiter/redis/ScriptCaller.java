@@ -140,7 +140,7 @@ final class ScriptCaller {
         if (cause instanceof RedisRateLimiterException e) {
             return e;
         }
-        return new RedisRateLimiterException("rate-limit script failed for key " + call.keys[0] + ": " + cause, cause);
+        return new RedisRateLimiterException("rate-limit script failed for key " + RedisKeys.forMessage(call.keys[0]) + ": " + cause, cause);
     }
 
     private static Throwable unwrap(Throwable t) {
@@ -235,7 +235,7 @@ final class ScriptCaller {
                 return;
             }
             RedisRateLimiterException timedOut = new RedisRateLimiterException("no answer from Redis within "
-                    + Duration.ofNanos(caller.timeoutNanos) + " for key " + keys[0], new TimeoutException());
+                    + Duration.ofNanos(caller.timeoutNanos) + " for key " + RedisKeys.forMessage(keys[0]), new TimeoutException());
             if (completeExceptionally(timedOut)) {
                 CompletableFuture<List<Object>> pending = inFlight;
                 if (pending != null) {

@@ -10,6 +10,7 @@
 --
 -- A reading before the stored window (a clock that stepped back) is evaluated at the start of
 -- that window, where the weight of the previous count is largest: it never creates permits.
+-- A refusal, an oversized request included, writes nothing.
 local now = read_now(ARGV[1])
 local limit, w, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local units_per_ms, grace_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -30,10 +31,11 @@ local k = math.floor(t / w)
 while k * w > t do k = k - 1 end
 while (k + 1) * w <= t do k = k + 1 end
 
-local rotated = false
+-- The counts at window k: a refusal decides on them without writing (the rotation is stored
+-- only by a grant), so it cannot move the window a later, earlier reading is judged in.
 if k > hw then
   if k == hw + 1 then prev = cur else prev = 0 end
-  cur, hw, rotated = 0, k, true
+  cur, hw = 0, k
 end
 
 local e = 0
@@ -57,14 +59,11 @@ local function reset_of(c)
   return finish
 end
 
+-- Only a grant writes (c > 0, so its reset is positive), and its first write is the HSET, which
+-- Redis checks against maxmemory.
 local function store(c)
-  local reset = reset_of(c)
-  if reset == 0 then
-    redis.call('DEL', key)
-    return
-  end
   redis.call('HSET', key, 'o', int(origin), 'w', int(hw), 'p', int(prev), 'c', int(c))
-  redis.call('PEXPIRE', key, ttl_ms(reset, units_per_ms, grace_ms))
+  redis.call('PEXPIRE', key, ttl_ms(reset_of(c), units_per_ms, grace_ms))
 end
 
 local function remaining(c)
@@ -74,7 +73,6 @@ local function remaining(c)
 end
 
 if n > limit then
-  if rotated then store(cur) end
   return {0, remaining(cur), -1, reset_of(cur)}
 end
 
@@ -100,5 +98,4 @@ if not retry then
   retry = offset + w + e_next
 end
 if retry < 1 then retry = 1 end
-if rotated then store(cur) end
 return {0, remaining(cur), retry, reset_of(cur)}
