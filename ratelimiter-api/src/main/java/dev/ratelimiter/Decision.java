@@ -35,10 +35,13 @@ public final class Decision {
     private final long retryAfterNanos;
     private final long resetNanos;
     private final long limit;
+    /** Set only by {@link #exceeding}: a denial whose retry-after is NEVER for another reason is not. */
+    private final boolean exceeds;
 
-    private Decision(boolean allowed, long permits, long remaining, long retryAfterNanos,
+    private Decision(boolean allowed, boolean exceeds, long permits, long remaining, long retryAfterNanos,
                      long resetNanos, long limit) {
         this.allowed = allowed;
+        this.exceeds = exceeds;
         this.permits = permits;
         this.remaining = remaining;
         this.retryAfterNanos = retryAfterNanos;
@@ -57,7 +60,7 @@ public final class Decision {
      * @throws IllegalArgumentException if a value is out of range
      */
     public static Decision allowed(long permits, long remaining, long resetNanos, long limit) {
-        return of(true, permits, remaining, 0, resetNanos, limit);
+        return of(true, false, permits, remaining, 0, resetNanos, limit);
     }
 
     /**
@@ -78,7 +81,7 @@ public final class Decision {
             throw new IllegalArgumentException(
                     "retryAfterNanos must be > 0 for a denied decision: retryAfterNanos=" + retryAfterNanos);
         }
-        return of(false, permits, remaining, retryAfterNanos, resetNanos, limit);
+        return of(false, false, permits, remaining, retryAfterNanos, resetNanos, limit);
     }
 
     /**
@@ -92,11 +95,11 @@ public final class Decision {
      * @throws IllegalArgumentException if a value is out of range
      */
     public static Decision exceeding(long permits, long remaining, long resetNanos, long limit) {
-        return of(false, permits, remaining, NEVER, resetNanos, limit);
+        return of(false, true, permits, remaining, NEVER, resetNanos, limit);
     }
 
-    private static Decision of(boolean allowed, long permits, long remaining, long retryAfterNanos,
-                               long resetNanos, long limit) {
+    private static Decision of(boolean allowed, boolean exceeds, long permits, long remaining,
+                               long retryAfterNanos, long resetNanos, long limit) {
         if (permits <= 0) {
             throw new IllegalArgumentException("permits must be > 0: permits=" + permits);
         }
@@ -109,7 +112,7 @@ public final class Decision {
         if (limit <= 0) {
             throw new IllegalArgumentException("limit must be > 0: limit=" + limit);
         }
-        return new Decision(allowed, permits, remaining, retryAfterNanos, resetNanos, limit);
+        return new Decision(allowed, exceeds, permits, remaining, retryAfterNanos, resetNanos, limit);
     }
 
     /** @return {@code true} if the permits were granted and consumed */
@@ -159,9 +162,13 @@ public final class Decision {
         return limit;
     }
 
-    /** @return {@code true} if the request asks for more permits than the limit can ever grant */
+    /**
+     * @return {@code true} if the request asks for more permits than the limit can ever grant
+     *     (a decision made by {@link #exceeding}); a {@link #denied} decision whose retry-after
+     *     is {@link #NEVER} for another reason is not
+     */
     public boolean exceedsLimit() {
-        return !allowed && retryAfterNanos == NEVER;
+        return exceeds;
     }
 
     @Override
@@ -173,14 +180,14 @@ public final class Decision {
             return false;
         }
         Decision d = (Decision) o;
-        return allowed == d.allowed && permits == d.permits && remaining == d.remaining
+        return allowed == d.allowed && exceeds == d.exceeds && permits == d.permits && remaining == d.remaining
                 && retryAfterNanos == d.retryAfterNanos && resetNanos == d.resetNanos
                 && limit == d.limit;
     }
 
     @Override
     public int hashCode() {
-        int h = Boolean.hashCode(allowed);
+        int h = Boolean.hashCode(allowed) * 2 + Boolean.hashCode(exceeds);
         h = 31 * h + Long.hashCode(permits);
         h = 31 * h + Long.hashCode(remaining);
         h = 31 * h + Long.hashCode(retryAfterNanos);

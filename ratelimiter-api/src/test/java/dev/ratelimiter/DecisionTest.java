@@ -39,6 +39,18 @@ class DecisionTest {
     }
 
     @Test
+    void onlyAnExceedingDecisionExceedsTheLimit() {
+        Decision never = Decision.denied(1, 0, Decision.NEVER, 5, 10);
+        assertThat(never.exceedsLimit()).as("denied with NEVER is a 429, not a 413").isFalse();
+        assertThat(never.retryAfterNanos()).isEqualTo(Decision.NEVER);
+        Decision exceeding = Decision.exceeding(11, 0, 5, 10);
+        assertThat(exceeding.exceedsLimit()).isTrue();
+        assertThat(never).isNotEqualTo(Decision.exceeding(1, 0, 5, 10));
+        assertThat(Decision.denied(1, 0, 7, 5, 10).exceedsLimit()).isFalse();
+        assertThat(Decision.allowed(1, 0, 5, 10).exceedsLimit()).isFalse();
+    }
+
+    @Test
     void reportsWhatHeadersNeed() {
         Decision allowed = Decision.allowed(2, 3, 400, 5);
         assertThat(allowed.isAllowed()).isTrue();

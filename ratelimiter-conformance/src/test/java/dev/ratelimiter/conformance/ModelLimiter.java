@@ -16,7 +16,8 @@ import java.util.Objects;
  * run against the models themselves: this checks the suite's hard-coded scenarios and the
  * self-consistency of the models (retry-after, remaining, reset, bounds). Single-threaded.
  *
- * <p>The clock is clamped so it never goes backwards (the models assume a monotonic clock). A
+ * <p>The clock is clamped to the time of the latest grant, so that the models, which assume a
+ * monotonic clock, see their grants in time order; a refusal moves nothing, as in every backend. A
  * blocking acquire that is interrupted is undone by rebuilding the model from its history
  * without that acquire.
  */
@@ -38,9 +39,9 @@ final class ModelLimiter implements RateLimiter {
         this.model = ReferenceModel.of(limit);
     }
 
+    /** @return the reading, clamped to the latest time a grant was made at */
     private synchronized long now() {
-        last = Math.max(last, ticker.read() - origin);
-        return last;
+        return Math.max(last, ticker.read() - origin);
     }
 
     @Override
@@ -53,7 +54,11 @@ final class ModelLimiter implements RateLimiter {
         Checks.requested(permits);
         long now = now();
         history.add(new long[] {0, permits, now, 0});
-        return model.decide(permits, now);
+        Decision d = model.decide(permits, now);
+        if (d.isAllowed()) {
+            last = now; // only a grant moves the clamp: a refusal writes nothing
+        }
+        return d;
     }
 
     @Override
@@ -85,6 +90,7 @@ final class ModelLimiter implements RateLimiter {
         }
         long[] op = {1, permits, now, timeoutNanos, now + wait};
         history.add(op);
+        last = now;
         return op;
     }
 

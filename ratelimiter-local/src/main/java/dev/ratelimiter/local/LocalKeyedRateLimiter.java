@@ -375,10 +375,28 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         }
 
         /**
+         * Builds the keyed limiter, its key type taken from the assignment's target
+         * ({@code LocalKeyedRateLimiter<String> l = builder(limit).build();}). With {@code var},
+         * which has no target type, use {@link #build(Class)}.
+         *
          * @param <K> the key type
          * @return the keyed limiter
          */
         public <K> LocalKeyedRateLimiter<K> build() {
+            return new LocalKeyedRateLimiter<>(this);
+        }
+
+        /**
+         * Builds the keyed limiter for keys of the given type:
+         * {@code var perUser = builder(limit).build(String.class);}.
+         *
+         * @param keyType the key type, for type inference only
+         * @param <K>     the key type
+         * @return the keyed limiter
+         * @throws NullPointerException if {@code keyType} is {@code null}
+         */
+        public <K> LocalKeyedRateLimiter<K> build(Class<K> keyType) {
+            Objects.requireNonNull(keyType, "keyType");
             return new LocalKeyedRateLimiter<>(this);
         }
     }

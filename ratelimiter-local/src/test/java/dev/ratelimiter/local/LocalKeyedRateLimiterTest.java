@@ -24,6 +24,18 @@ class LocalKeyedRateLimiterTest {
     }
 
     @Test
+    void buildWithAKeyTypeGivesVarItsType() {
+        var perUser = LocalKeyedRateLimiter.builder(TokenBucket.of(1, 1, Duration.ofSeconds(1)))
+                .ticker(clock).sleeper(clock).build(String.class);
+        // Compiles only because perUser is a LocalKeyedRateLimiter<String>, not <Object>.
+        LocalKeyedRateLimiter<String> typed = perUser;
+        assertThat(typed.tryAcquire("alice")).isTrue();
+        assertThat(perUser.tryAcquire("alice")).isFalse();
+        assertThatThrownBy(() -> LocalKeyedRateLimiter.builder(TokenBucket.of(1, 1, Duration.ofSeconds(1))).build(null))
+                .isInstanceOf(NullPointerException.class).hasMessage("keyType");
+    }
+
+    @Test
     void keysAreIndependent() {
         LocalKeyedRateLimiter<Object> perUser = keyed(TokenBucket.of(2, 2, Duration.ofSeconds(1)), 10);
         assertThat(perUser.tryAcquire("alice", 2)).isTrue();

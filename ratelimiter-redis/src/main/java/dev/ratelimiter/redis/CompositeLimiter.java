@@ -60,7 +60,7 @@ import java.util.function.Function;
  * <pre>{@code
  * CompositeLimiter perUser = redis.composite("api",
  *         TokenBucket.of(10, 10, Duration.ofSeconds(1)),
- *         SlidingWindow.of(1000, Duration.ofHours(1)));
+ *         SlidingWindow.log(1000, Duration.ofHours(1)));
  * if (!perUser.tryAcquire(userId)) {
  *     return tooManyRequests();
  * }
