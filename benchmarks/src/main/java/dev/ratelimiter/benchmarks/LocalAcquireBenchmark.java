@@ -59,7 +59,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class LocalAcquireBenchmark {
 
     /** The limiter under test: four local algorithms of this project, then the peers. */
-    @Param({"tokenBucket", "leakyBucket", "slidingWindowLog", "slidingWindowCounter",
+    @Param({"tokenBucket", "tokenBucketFractional", "leakyBucket", "slidingWindowLog", "slidingWindowCounter",
             "bucket4j", "guava", "resilience4j"})
     public String impl;
 
@@ -146,6 +146,15 @@ public class LocalAcquireBenchmark {
                 RateLimiter limiter = LocalRateLimiters.create(allowed
                         ? TokenBucket.of(HUGE, 1_000_000_000L, Duration.ofSeconds(1))
                         : TokenBucket.of(1, 1, MONTH));
+                return limiter::tryAcquire;
+            }
+            case "tokenBucketFractional": {
+                // A rate whose permit costs a fraction of a nanosecond (999,999,999 per second;
+                // 7 per 30 days when denied): the exact limiter, whose state is a small object
+                // replaced on every grant.
+                RateLimiter limiter = LocalRateLimiters.create(allowed
+                        ? TokenBucket.of(HUGE, 999_999_999L, Duration.ofSeconds(1))
+                        : TokenBucket.of(1, 7, MONTH));
                 return limiter::tryAcquire;
             }
             case "leakyBucket": {

@@ -153,4 +153,24 @@ public final class Checks {
     public static <T> T notNull(String name, T value) {
         return Objects.requireNonNull(value, name);
     }
+
+    /**
+     * A blocking acquire's timeout in nanoseconds.
+     *
+     * @param timeout the timeout
+     * @return it in nanoseconds, saturated to {@code Long.MAX_VALUE}, and 0 when it is zero or
+     *     negative (however large its magnitude): do not wait
+     * @throws NullPointerException if {@code timeout} is {@code null}
+     */
+    public static long timeoutNanos(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            return 0;
+        }
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException overflow) {
+            return Long.MAX_VALUE;
+        }
+    }
 }

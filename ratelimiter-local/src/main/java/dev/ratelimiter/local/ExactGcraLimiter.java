@@ -151,9 +151,20 @@ final class ExactGcraLimiter extends LocalLimiter {
             return state == RETIRED_STATE ? RETIRED : DENIED;
         }
         long a = Math128.floorMulDiv(capacity - n, p, r);
-        long b = Math128.remainder(capacity - n, p, r, a);
         long s = Math128.floorMulDiv(n, p, r);
-        long t = Math128.remainder(n, p, r, s);
+        return tryAcquireWith(rel, a, Math128.remainder(capacity - n, p, r, a), s, Math128.remainder(n, p, r, s));
+    }
+
+    /** {@link #tryAcquireAt} for one permit, with the divisions precomputed. */
+    private int tryAcquireOneAt(long rel) {
+        return tryAcquireWith(rel, a1, b1, s1, t1);
+    }
+
+    /**
+     * The grant test and CAS for a request whose {@code (C - n) * p = a * r + b} and
+     * {@code n * p = s * r + t}.
+     */
+    private int tryAcquireWith(long rel, long a, long b, long s, long t) {
         while (true) {
             State st = state;
             if (st == RETIRED_STATE) {
@@ -170,32 +181,6 @@ final class ExactGcraLimiter extends LocalLimiter {
                 next = advance(st.f, st.q, s, t);
             } else {
                 next = advance(rel, 0, s, t);
-            }
-            if (STATE.compareAndSet(this, st, next)) {
-                return ALLOWED;
-            }
-            Backoff.spin();
-        }
-    }
-
-    /** {@link #tryAcquireAt} for one permit, with the divisions precomputed. */
-    private int tryAcquireOneAt(long rel) {
-        while (true) {
-            State st = state;
-            if (st == RETIRED_STATE) {
-                return RETIRED;
-            }
-            if (st == SATURATED) {
-                return DENIED;
-            }
-            State next;
-            if (inDebt(st, rel)) {
-                if (queue || !fits(st, rel, a1, b1)) {
-                    return DENIED;
-                }
-                next = advance(st.f, st.q, s1, t1);
-            } else {
-                next = advance(rel, 0, s1, t1);
             }
             if (STATE.compareAndSet(this, st, next)) {
                 return ALLOWED;

@@ -10,6 +10,7 @@ import dev.ratelimiter.Ticker;
 import dev.ratelimiter.TokenBucket;
 import dev.ratelimiter.internal.Checks;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -43,18 +44,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * not full, is never dropped and never loses its state.
  *
  * <p>Sweeps walk the map without a global lock (decisions never wait for them; at most one
- * sweep runs at a time, others skip). They run: on {@link #cleanUp()}; after every
- * {@code max(1024, size / 2)} new keys; and when the bound is reached (then at most once per
- * {@code size / 8} refused new keys or per second of ticker time, whichever comes first, so a
- * full map of active keys does not make every new key pay for a full sweep).
+ * sweep runs at a time, others skip) and are incremental: a cursor over the map is kept between
+ * calls, and no decision examines more than {@value #CAPACITY_STEP} held keys, so no request
+ * pays for the whole map (as Caffeine amortizes its maintenance). They run: on
+ * {@link #cleanUp()}, which sweeps the whole map in the calling thread; on every new key, which
+ * examines the next {@value #GROWTH_STEP} held keys (so the cursor passes over the whole map
+ * every {@code size / }{@value #GROWTH_STEP} new keys); and when the bound is reached, where a
+ * request for a new key examines up to {@value #CAPACITY_STEP} more, stopping at the first key
+ * it can drop.
  *
  * <h2>When {@code maxKeys} keys are held</h2>
- * The bound is strict: at most {@code maxKeys} keys are held at any moment. When it is reached
- * and a sweep cannot free a slot (every held key is still active), a request for a <em>new</em>
- * key is refused (fail closed): {@code tryAcquire} returns {@code false}, and {@code decide}
- * returns a denied decision whose retry-after is the time one key needs to refill completely
- * (by then every key idle since the refusal can be dropped). Keys already held keep working
- * normally. Size the bound for your number of concurrently active keys.
+ * The bound is strict: at most {@code maxKeys} keys are held at any moment. When it is reached,
+ * a request for a <em>new</em> key first sweeps as above; it is refused (fail closed) only when
+ * that sweep freed no slot: the {@value #CAPACITY_STEP} keys it examined (all of them, in a
+ * smaller map) were still active, or another thread's sweep was running.
+ * {@code tryAcquire} then returns {@code false}, and {@code decide} returns a denied decision
+ * whose retry-after is the time one key needs to refill completely (by then every key idle since
+ * the refusal can be dropped). Keys already held keep working normally. Since successive refused
+ * requests examine successive parts of the map, a droppable key is found within
+ * {@code size / }{@value #CAPACITY_STEP} such requests. Size the bound for your number of
+ * concurrently active keys.
  *
  * @param <K> the key type; keys must have consistent {@code equals} and {@code hashCode}
  */
@@ -63,8 +72,10 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
     /** The default bound on the number of keys held at once. */
     public static final long DEFAULT_MAX_KEYS = 1_000_000L;
 
-    private static final long MIN_GROWTH_SWEEP = 1024;
-    private static final long MAX_CAPACITY_SWEEP_INTERVAL_NANOS = 1_000_000_000L;
+    /** Held keys a new key's insertion examines for dropping. */
+    static final int GROWTH_STEP = 8;
+    /** The most held keys one request for a new key examines when the bound is reached. */
+    static final int CAPACITY_STEP = 1024;
 
     private final Limit limit;
     private final Ticker ticker;
@@ -75,12 +86,12 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
     private final ConcurrentHashMap<K, LocalLimiter> limiters = new ConcurrentHashMap<>();
     /** Keys held, maintained exactly: reserved before an insert, released by the one who removes. */
     private final AtomicLong keyCount = new AtomicLong();
-    /** New keys inserted since the last sweep; drives the growth sweeps. */
-    private final AtomicLong insertedSinceSweep = new AtomicLong();
-    /** New keys refused at the bound since the last sweep; drives the capacity sweeps. */
-    private final AtomicLong refusedSinceSweep = new AtomicLong();
+    /** Held by the one thread sweeping; guards {@link #cursor} (its CAS and reset order the accesses). */
     private final AtomicBoolean sweeping = new AtomicBoolean();
-    private volatile long lastSweepNanos;
+    /** Where the incremental sweep goes on; used only by the thread holding {@link #sweeping}. */
+    private Iterator<Map.Entry<K, LocalLimiter>> cursor;
+    /** Held keys examined by sweeps, in total: lets tests check the work one call does. */
+    private final AtomicLong examined = new AtomicLong();
     /**
      * The latest ticker reading a sweep retired keys at. Written before the retirements (by the
      * one running sweep), read by whoever re-creates a dropped key after finding it absent.
@@ -93,8 +104,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         this.sleeper = b.sleeper;
         this.maxKeys = b.maxKeys;
         this.fillNanos = Math.max(1, fillNanos(b.limit));
-        this.lastSweepNanos = ticker.read();
-        this.sweepMark = lastSweepNanos;
+        this.sweepMark = ticker.read();
     }
 
     /**
@@ -213,7 +223,12 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
      * returns at once if another sweep is running.
      */
     public void cleanUp() {
-        sweep(ticker.read());
+        sweep(ticker.read(), Long.MAX_VALUE, false, true);
+    }
+
+    /** @return the held keys examined by sweeps so far (for tests of the work one call does) */
+    long examinedBySweeps() {
+        return examined.get();
     }
 
     /**
@@ -257,40 +272,58 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
             keyCount.decrementAndGet();
             return raced;
         }
-        long inserted = insertedSinceSweep.incrementAndGet();
-        if (inserted >= Math.max(MIN_GROWTH_SWEEP, keyCount.get() / 2)) {
-            sweep(now);
-        }
+        sweep(now, GROWTH_STEP, false, false);
         return null;
     }
 
     /** @return {@code true} if a sweep ran and freed at least one slot */
     private boolean sweepAtCapacity(long now, long count) {
-        long refused = refusedSinceSweep.incrementAndGet();
-        boolean due = refused >= Math.max(1, count / 8)
-                || now - lastSweepNanos >= Math.min(fillNanos, MAX_CAPACITY_SWEEP_INTERVAL_NANOS);
-        return due && sweep(now) > 0;
+        return sweep(now, CAPACITY_STEP, true, false) > 0;
     }
 
-    /** @return the number of keys dropped, or 0 if another sweep was running */
-    private long sweep(long now) {
+    /**
+     * Examines up to {@code maxEntries} held keys from the cursor (wrapping around once at most)
+     * and drops those that are full.
+     *
+     * @param stopAtFirstDrop stop as soon as one key is dropped
+     * @param wholeMap        start from the beginning and go over the whole map once
+     * @return the number of keys dropped, or 0 if another sweep was running
+     */
+    private long sweep(long now, long maxEntries, boolean stopAtFirstDrop, boolean wholeMap) {
         if (!sweeping.compareAndSet(false, true)) {
             return 0;
         }
         try {
-            insertedSinceSweep.set(0);
-            refusedSinceSweep.set(0);
-            lastSweepNanos = now;
             if (now - sweepMark > 0) {
                 sweepMark = now; // before any retirement, so a re-created key starts no earlier
             }
+            Iterator<Map.Entry<K, LocalLimiter>> it = wholeMap ? null : cursor;
+            boolean restarted = false;
             long dropped = 0;
-            for (Map.Entry<K, LocalLimiter> e : limiters.entrySet()) {
+            long seen = 0;
+            while (seen < maxEntries) {
+                if (it == null || !it.hasNext()) {
+                    if (restarted || (wholeMap && it != null)) {
+                        break; // once around the map is enough for one call
+                    }
+                    it = limiters.entrySet().iterator();
+                    restarted = true;
+                    if (!it.hasNext()) {
+                        break;
+                    }
+                }
+                Map.Entry<K, LocalLimiter> e = it.next();
+                seen++;
                 LocalLimiter limiter = e.getValue();
                 if (limiter.retireIfFull(now) && removeRetired(e.getKey(), limiter)) {
                     dropped++;
+                    if (stopAtFirstDrop) {
+                        break;
+                    }
                 }
             }
+            cursor = it;
+            examined.addAndGet(seen);
             return dropped;
         } finally {
             sweeping.set(false);

@@ -177,15 +177,7 @@ abstract class LocalLimiter implements RateLimiter {
      * @throws NullPointerException if {@code timeout} is {@code null}
      */
     static long toNanosSaturated(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            return 0;
-        }
-        try {
-            return timeout.toNanos();
-        } catch (ArithmeticException overflow) {
-            return Long.MAX_VALUE;
-        }
+        return Checks.timeoutNanos(timeout);
     }
 
     @Override

@@ -92,6 +92,49 @@ class LocalKeyedRateLimiterTest {
     }
 
     @Test
+    void aNewKeyAtTheBoundIsGrantedWheneverAHeldKeyCanBeDropped() {
+        // 1,000 keys each take one permit of a bucket of 2 refilled at 2 per second; 500 ms later
+        // every one of them is full again (an empty one would need 1 s), so every new key must
+        // find room.
+        LocalKeyedRateLimiter<Object> keyed = keyed(TokenBucket.of(2, 2, Duration.ofSeconds(1)), 1_000);
+        for (int i = 0; i < 1_000; i++) {
+            assertThat(keyed.tryAcquire("old-" + i)).isTrue();
+        }
+        assertThat(keyed.size()).isEqualTo(1_000);
+        clock.advance(Duration.ofMillis(499));
+        assertThat(keyed.tryAcquire("too-soon")).as("no key is full yet: fail closed").isFalse();
+        clock.advance(Duration.ofMillis(1));
+        for (int i = 0; i < 200; i++) {
+            assertThat(keyed.tryAcquire("new-" + i)).as("new key %d", i).isTrue();
+            assertThat(keyed.size()).isLessThanOrEqualTo(1_000);
+        }
+        for (int i = 0; i < 200; i++) {
+            assertThat(keyed.decide("late-" + i, 1).isAllowed()).as("new key %d by decide", i).isTrue();
+        }
+    }
+
+    @Test
+    void noCallExaminesMoreThanABoundedNumberOfHeldKeys() {
+        // 200,000 keys inserted one after another, then refused new keys at the bound: a single
+        // call's sweep work stays bounded whatever the size of the map.
+        LocalKeyedRateLimiter<Object> keyed = keyed(TokenBucket.of(1, 1, Duration.ofHours(1)), 200_000);
+        long worst = 0;
+        for (int i = 0; i < 200_000; i++) {
+            long before = keyed.examinedBySweeps();
+            assertThat(keyed.tryAcquire(i)).isTrue();
+            worst = Math.max(worst, keyed.examinedBySweeps() - before);
+        }
+        for (int i = 0; i < 1_000; i++) {
+            long before = keyed.examinedBySweeps();
+            assertThat(keyed.tryAcquire("refused-" + i)).as("every key is active: fail closed").isFalse();
+            worst = Math.max(worst, keyed.examinedBySweeps() - before);
+        }
+        assertThat(worst).isLessThanOrEqualTo(LocalKeyedRateLimiter.CAPACITY_STEP);
+        assertThat(keyed.examinedBySweeps()).as("the growth sweeps did run")
+                .isGreaterThanOrEqualTo(200_000L * LocalKeyedRateLimiter.GROWTH_STEP / 2);
+    }
+
+    @Test
     void anActiveKeyNeverLosesItsStateWhileOtherKeysChurn() {
         // 10 per second, capacity 10. The hot key asks every 100 us, so it is never full; 200,000
         // other keys come and go through a map of 1,000. If the hot key's state were ever dropped

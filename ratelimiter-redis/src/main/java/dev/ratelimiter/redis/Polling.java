@@ -3,6 +3,7 @@ package dev.ratelimiter.redis;
 import dev.ratelimiter.Decision;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
+import dev.ratelimiter.internal.Checks;
 import java.time.Duration;
 
 /**
@@ -26,14 +27,7 @@ final class Polling {
      * @return it in nanoseconds, saturated, and 0 when it is zero or negative (do not wait)
      */
     static long timeoutNanos(Duration timeout) {
-        if (timeout.isNegative()) {
-            return 0;
-        }
-        try {
-            return timeout.toNanos();
-        } catch (ArithmeticException overflow) {
-            return Long.MAX_VALUE;
-        }
+        return Checks.timeoutNanos(timeout);
     }
 
     /**

@@ -55,6 +55,9 @@ final class SharedConnection {
                 .prefix(freshPrefix())
                 .clientTime(ticker, TimeUnit.NANOSECONDS, ticker.read())
                 .ttlGrace(Duration.ofHours(1))
+                // Correctness tests must not depend on the machine's speed: a loaded machine may
+                // take well over the default second to answer. Timeouts have tests of their own.
+                .timeout(Duration.ofSeconds(30))
                 .sleeper(sleeper)
                 // A Redis failure must fail the test, not be answered by the local fallback.
                 .failurePolicy(FailurePolicy.propagate())
