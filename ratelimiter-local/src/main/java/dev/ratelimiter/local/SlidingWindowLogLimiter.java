@@ -120,6 +120,28 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
     private volatile Node head;
     /** A hint to the last entry; may lag; only moves forward. */
     private volatile Node tail;
+    /**
+     * Where a walk over expired entries may start: an entry at or after {@code head} known to be
+     * out of the window at time {@code hint.time}. Refusals, which do not move {@code head}, leave
+     * it after a long walk, so that repeated refusals do not walk the same expired entries again.
+     * Only a hint: it changes no decision (a decision uses it only if its own effective time is at
+     * least {@code hint.time}, where the entry is expired for it too), and races are benign.
+     */
+    private volatile ScanHint hint;
+
+    /** An entry known to have left the window at {@code time}. */
+    private static final class ScanHint {
+        final Node node;
+        final long time;
+
+        ScanHint(Node node, long time) {
+            this.node = node;
+            this.time = time;
+        }
+    }
+
+    /** Entries a walk passes before it leaves a {@link ScanHint}. */
+    private static final int HINT_AFTER = 64;
 
     SlidingWindowLogLimiter(SlidingWindow limit, Ticker ticker, Sleeper sleeper) {
         this(limit, ticker, sleeper, Objects.requireNonNull(ticker, "ticker").read());
@@ -253,12 +275,25 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
     private Node expiredUpTo(Node h, Node t, long effective) {
         long horizon = Math128.saturatedSubtract(effective, windowNanos);
         Node p = h;
+        ScanHint known = hint;
+        // The hint's entry lies after h and at or before t (cumulative counts increase along the
+        // list; their differences are exact) and left the window no later than this decision's
+        // horizon: start there.
+        if (known != null && effective - known.time >= 0 && known.node.cumulative - h.cumulative > 0
+                && known.node.cumulative - t.cumulative <= 0) {
+            p = known.node;
+        }
+        int walked = 0;
         while (p != t) {
             Node q = p.next;
             if (q.time > horizon) {
                 break;
             }
             p = q;
+            walked++;
+        }
+        if (walked >= HINT_AFTER) {
+            hint = new ScanHint(p, effective);
         }
         return p;
     }

@@ -290,6 +290,29 @@ class SlidingWindowLogTest {
     }
 
     @Test
+    void repeatedRefusalsOverManyExpiredEntriesDecideExactly() {
+        // 1,000 grants 1 us apart; later refusals walk past hundreds of expired entries (and
+        // leave a hint for the next walk) without moving the window; every answer stays exact.
+        LocalLimiter limiter = limiter(1_000, SECOND);
+        for (int i = 0; i < 1_000; i++) {
+            at(i * 1_000L);
+            assertThat(limiter.tryAcquire(1)).isTrue();
+        }
+        at(SECOND + 500_000L); // the grants of 0..500 us have left: 499 live
+        Decision d = limiter.decide(600);
+        assertThat(d.isAllowed()).isFalse();
+        assertThat(d.remaining()).isEqualTo(501);
+        assertThat(d.retryAfterNanos()).isEqualTo(99_000L); // once the grant of 599 us leaves
+        assertThat(limiter.decide(600).remaining()).isEqualTo(501);
+        at(SECOND + 300_000L); // earlier reading: 699 live, judged at its own time
+        assertThat(limiter.decide(1).remaining()).isEqualTo(300);
+        at(SECOND + 598_999L);
+        assertThat(limiter.decide(600).isAllowed()).isFalse();
+        at(SECOND + 599_000L);
+        assertThat(limiter.decide(600).isAllowed()).isTrue();
+    }
+
+    @Test
     void aRefusalThatSeesEntriesExpireDoesNotMoveTheWindow() {
         LocalLimiter limiter = limiter(2, SECOND);
         assertThat(limiter.tryAcquire(1)).isTrue();
