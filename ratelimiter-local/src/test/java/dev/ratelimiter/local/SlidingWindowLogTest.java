@@ -304,11 +304,11 @@ class SlidingWindowLogTest {
         assertThat(d.remaining()).isEqualTo(501);
         assertThat(d.retryAfterNanos()).isEqualTo(99_000L); // once the grant of 599 us leaves
         assertThat(limiter.decide(600).remaining()).isEqualTo(501);
-        at(SECOND + 300_000L); // earlier reading: 699 live, judged at its own time
+        at(SECOND + 300_000L); // earlier reading: 699 live, judged at its own time; granted
         assertThat(limiter.decide(1).remaining()).isEqualTo(300);
-        at(SECOND + 598_999L);
+        at(SECOND + 599_000L); // 400 old ones live, and the one just granted
         assertThat(limiter.decide(600).isAllowed()).isFalse();
-        at(SECOND + 599_000L);
+        at(SECOND + 600_000L);
         assertThat(limiter.decide(600).isAllowed()).isTrue();
     }
 
