@@ -29,6 +29,7 @@ import javax.tools.DiagnosticCollector;
 import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
 import javax.tools.StandardJavaFileManager;
+import javax.tools.StandardLocation;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -189,6 +190,8 @@ class ModuleDescriptorTest {
         StringWriter log = new StringWriter();
         boolean ok;
         try (StandardJavaFileManager files = compiler.getStandardFileManager(diagnostics, null, null)) {
+            // Nothing from this test's class path: the consumer sees the library only as modules.
+            files.setLocation(StandardLocation.CLASS_PATH, List.of());
             ok = compiler.getTask(log, files, diagnostics,
                             List.of("--release", "17", "--module-path", modulePath, "-d", out.toString()),
                             null,
