@@ -6,8 +6,8 @@
 --          replaces that member). The oldest member but stale ones is the head: the newest grant
 --          known to have left the window (a "0" at the first grant's time - W before any did);
 --          the permits in the window at horizon h are the newest cumulative minus that of the
---          newest member scored <= h. Members older than the head are stale: each grant removes
---          at most 128 of them. Absent: empty. TTL: until the newest grant leaves, plus the grace.
+--          newest member scored <= h. Members older than the head are stale: grants remove
+--          them, at most 128 per grant. Absent: empty. TTL: until the newest grant leaves, plus the grace.
 -- ARGV     now ('redis' or the caller's reading), L, W, n, units per ms, grace ms.
 -- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit.
 --
@@ -15,11 +15,13 @@
 -- than one it already acted on, so a clock that steps back sees no permit return. (The newest
 -- entry a grant found expired is at least W older than that grant, so its time + W adds nothing.)
 --
--- Cost: O(log n) in the members, whatever their number: a decision reads the newest member, counts
--- the members at or before the horizon (ZCOUNT) and reads the head and the oldest live member; a
--- refusal that needs more than the oldest live grant to leave finds its retry-after by a binary
--- search over ranks (O(log^2 n) skiplist steps, about 20 reads for 10^6 members); a grant adds a
--- member and removes at most 128 stale ones (amortized O(1): each member is removed once).
+-- Cost: O(log n) in the members, whatever their number. A decision reads the 8 oldest members
+-- (the head is among them unless a burst of grants just expired) and the newest; only after such
+-- a burst does it count the expired members (ZCOUNT) and read the head by rank. A refusal that
+-- needs more than the oldest live grant to leave finds its retry-after by a binary search over
+-- ranks (O(log^2 n) skiplist steps, about 20 reads for 10^6 members). A grant adds one member
+-- (ZADD), sets the TTL, and removes stale members four or more at a time, at most 128 per grant
+-- (amortized O(1): each member is removed once), so a log emptied by expiry shrinks lazily.
 --
 -- Reads and decides first; only a grant writes (a refusal, an oversized request included, writes
 -- nothing, so it cannot move the time a later, earlier reading is judged at), and its first write
@@ -37,10 +39,19 @@ local function since(a, b)
   return d
 end
 
-local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+-- The oldest members (up to 8: the head is among them but after bursts of expiry), and the newest.
+local FIRST = 8
+local oldest = redis.call('ZRANGE', key, 0, FIRST - 1, 'WITHSCORES')
+local fetched = #oldest / 2
+local newest
+if fetched < FIRST then
+  newest = {oldest[2 * fetched - 1], oldest[2 * fetched]} -- the whole set was fetched
+else
+  newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+end
 local total, last_time = 0, nil
 local live, base, head_rank, oldest_live = 0, 0, -1, nil
-if newest[1] then
+if fetched > 0 then
   total, last_time = tonumber(newest[1]), tonumber(newest[2])
 end
 
@@ -48,15 +59,24 @@ local effective = now
 if last_time and last_time > effective then effective = last_time end
 
 if last_time then
-  -- The members at or before the horizon: the head (the newest of them) and stale ones.
-  local at_or_before = redis.call('ZCOUNT', key, '-inf', int(effective - window))
-  if at_or_before == 0 then
+  -- The head: the newest member at or before the horizon; those before it are stale.
+  local horizon = effective - window
+  local h = 0
+  while h < fetched and tonumber(oldest[2 * h + 2]) <= horizon do h = h + 1 end
+  if h == 0 then
     return redis.error_reply('ERR rate limiter: sliding log ' .. key .. ' has no head member')
   end
-  head_rank = at_or_before - 1
-  local pair = redis.call('ZRANGE', key, head_rank, head_rank + 1, 'WITHSCORES')
-  base = tonumber(pair[1])
-  if pair[3] then oldest_live = {tonumber(pair[3]), tonumber(pair[4])} end
+  if h < fetched or fetched < FIRST then
+    head_rank = h - 1
+    base = tonumber(oldest[2 * h - 1])
+    if h < fetched then oldest_live = {tonumber(oldest[2 * h + 1]), tonumber(oldest[2 * h + 2])} end
+  else
+    -- Every member fetched has expired: count them all (O(log n)).
+    head_rank = redis.call('ZCOUNT', key, '-inf', int(horizon)) - 1
+    local pair = redis.call('ZRANGE', key, head_rank, head_rank + 1, 'WITHSCORES')
+    base = tonumber(pair[1])
+    if pair[3] then oldest_live = {tonumber(pair[3]), tonumber(pair[4])} end
+  end
   live = since(total, base)
 end
 
@@ -111,10 +131,11 @@ return finish({1, limit - live, 0, reset}, function()
     -- 0 only if a stale member had the same cumulative (2^53 permits ago): it is moved here.
     local added = redis.call('ZADD', key, int(effective), member)
     if last_time == effective then redis.call('ZREM', key, newest[1]) end
+    -- Stale members are removed four or more at a time (fewer calls), at most 128 per grant.
     local stale = head_rank
     if added == 0 then stale = stale - 1 end
     if stale > 128 then stale = 128 end
-    if stale > 0 then redis.call('ZREMRANGEBYRANK', key, 0, stale - 1) end
+    if stale >= 4 then redis.call('ZREMRANGEBYRANK', key, 0, stale - 1) end
   end
   redis.call('PEXPIRE', key, ttl_ms(reset, units_per_ms, grace_ms))
 end)
