@@ -76,6 +76,10 @@ class RedisOutOfMemoryTest {
                 for (CompositeLimiter c : composites.values()) {
                     assertThat(c.decide("old", 1).isAllowed()).isTrue();
                 }
+                // A composite whose per-key limit is used up: its group limit would grant.
+                CompositeLimiter usedUp = propagate.composite("used", k -> "g",
+                        List.of(TokenBucket.of(10, 1, Duration.ofDays(1))), List.of(TokenBucket.of(1, 1, Duration.ofDays(1))));
+                assertThat(usedUp.decide("old", 1).isAllowed()).isTrue();
                 nanos.addAndGet(Duration.ofMinutes(90).toNanos()); // the queue is empty again
 
                 fill(admin);
@@ -102,6 +106,12 @@ class RedisOutOfMemoryTest {
                         refused.add(e.getKey());
                     }
                 }
+                // A refusal needs no memory: refused by the limit itself, not by Redis, writing nothing
+                // (were the group's grant written first, Redis would answer OOM and a fail-open
+                // policy would admit the request).
+                Decision byItsOwnLimit = usedUp.decide("old", 1);
+                assertThat(byItsOwnLimit.isAllowed()).isFalse();
+                assertThat(FailurePolicy.isUnchecked(byItsOwnLimit)).isFalse();
                 // The same limits under fail-closed: answered by the policy, not thrown.
                 for (int i = 0; i < all.size(); i++) {
                     Decision d = closed.keyed("k" + i, all.get(i)).decide("old", 1);
