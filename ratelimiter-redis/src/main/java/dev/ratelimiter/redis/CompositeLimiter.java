@@ -54,8 +54,8 @@ import java.util.function.Function;
  * changing a composite's limits means giving it a new name.
  *
  * <p>Thread-safe; a decision is one round trip and blocks only in the synchronous methods.
- * A sliding window log in a composite costs a copy of its entries whenever the decision is
- * refused by another limit (to restore it); the other algorithms copy a few fields.
+ * Every limit is decided before anything is written, and a refused decision writes nothing, so
+ * its cost does not grow with the state of the limits that would have granted.
  *
  * <pre>{@code
  * CompositeLimiter perUser = redis.composite("api",
@@ -98,7 +98,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     private final Function<? super String, String> groupOf;
     private final List<Limit> groupLimits;
     private final List<Limit> keyLimits;
-    /** The limits in the order the script runs them: sliding logs last (see composite.lua). */
+    /** The limits in the order the script runs them: sliding logs last (the costliest to decide). */
     private final List<Part> parts;
     private final RedisRateLimiters.Clock clock;
     private final Sleeper sleeper;
@@ -183,8 +183,8 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
 
     private static String wrap(String function, String resource) {
         // The single-limit script's body, unchanged, as a function whose parameters shadow the
-        // global KEYS and ARGV it reads.
-        return "local function " + function + "(KEYS, ARGV)\n" + Scripts.read(resource) + "\nend\n";
+        // global KEYS and ARGV it reads, and whose finish defers the grant's writes (composite.lua).
+        return "local function " + function + "(KEYS, ARGV, finish)\n" + Scripts.read(resource) + "\nend\n";
     }
 
     /**

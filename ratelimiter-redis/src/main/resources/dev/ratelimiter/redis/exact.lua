@@ -170,3 +170,12 @@ local function ttl_ms(units, units_per_ms, grace_ms)
   if ms < 1 then return 1 end
   return ms
 end
+
+-- How a script ends a decision: reply is its answer, write (nil for a refusal) the function that
+-- stores a grant. Alone, a script writes at once. Inside composite.lua each algorithm script is a
+-- function whose parameter of this name shadows this one and defers the write, so that every
+-- limit is decided before anything is written.
+local function finish(reply, write)
+  if write then write() end
+  return reply
+end

@@ -147,5 +147,7 @@ if not grantable then
 end
 local nf, nq = step()
 local after = until_full(nf, nq)
-redis.call('SET', KEYS[1], format(nf, nq), 'PX', ttl_ms(after, units_per_ms, grace_ms))
-return {1, remaining(nf - now, nq), 0, after}
+local key = KEYS[1]
+return finish({1, remaining(nf - now, nq), 0, after}, function()
+  redis.call('SET', key, format(nf, nq), 'PX', ttl_ms(after, units_per_ms, grace_ms))
+end)

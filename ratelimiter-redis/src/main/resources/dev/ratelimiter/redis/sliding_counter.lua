@@ -78,8 +78,7 @@ end
 
 if cur + n <= budget then
   cur = cur + n
-  store(cur)
-  return {1, budget - cur, 0, reset_of(cur)}
+  return finish({1, budget - cur, 0, reset_of(cur)}, function() store(cur) end)
 end
 
 -- The earliest of: later in this window (the previous count's weight shrinks); in the next

@@ -1,57 +1,83 @@
 -- The exact sliding window log: never more than L permits in any interval (t - W, t].
 --
--- KEYS[1]  a list. Element 0 is the head "time live": the time of the newest grant known to have
---          left the window ('s' before any did) and the permits of the grants still listed.
---          Then one element "time permits" per grant still in the window, oldest first.
---          Absent: empty. The key exists only while some permits are in the window.
+-- KEYS[1]  a sorted set, one member per grant: its score the grant's time, the member the total
+--          of permits granted up to and including it, modulo 2^53, in decimal ("cumulative").
+--          Scores strictly increase with the cumulative (a grant at the newest member's time
+--          replaces that member). The oldest member but stale ones is the head: the newest grant
+--          known to have left the window (a "0" at the first grant's time - W before any did);
+--          the permits in the window at horizon h are the newest cumulative minus that of the
+--          newest member scored <= h. Members older than the head are stale: grants remove
+--          them, at most 128 per grant. Absent: empty. TTL: until the newest grant leaves, plus the grace.
 -- ARGV     now ('redis' or the caller's reading), L, W, n, units per ms, grace ms.
 -- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit.
 --
--- The decision's effective time is max(now, last grant's time, head time + W): it never acts at a
--- time earlier than one it already acted on, so a clock that steps back sees no permit return.
+-- The decision's effective time is max(now, newest grant's time): it never acts at a time earlier
+-- than one it already acted on, so a clock that steps back sees no permit return. (The newest
+-- entry a grant found expired is at least W older than that grant, so its time + W adds nothing.)
+--
+-- Cost: O(log n) in the members, whatever their number. A decision reads the 8 oldest members
+-- (the head is among them unless a burst of grants just expired) and the newest; only after such
+-- a burst does it count the expired members (ZCOUNT) and read the head by rank. A refusal that
+-- needs more than the oldest live grant to leave finds its retry-after by a binary search over
+-- ranks (O(log^2 n) skiplist steps, about 20 reads for 10^6 members). A grant adds one member
+-- (ZADD), sets the TTL, and removes stale members four or more at a time, at most 128 per grant
+-- (amortized O(1): each member is removed once), so a log emptied by expiry shrinks lazily.
+--
+-- Reads and decides first; only a grant writes (a refusal, an oversized request included, writes
+-- nothing, so it cannot move the time a later, earlier reading is judged at), and its first write
+-- is the ZADD, which Redis checks against maxmemory: out of memory, the grant fails whole.
 local now = read_now(ARGV[1])
 local limit, window, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local units_per_ms, grace_ms = tonumber(ARGV[5]), tonumber(ARGV[6])
 local key = KEYS[1]
+local WRAP = 9007199254740992 -- 2^53: cumulative counts are kept modulo this
 
--- Reads and decides first; only a grant writes (a refusal, an oversized request included, writes
--- nothing, so it cannot move the time a later, earlier reading is judged at), and its first write
--- is the RPUSH, which Redis checks against maxmemory.
-local head_time, live = nil, 0
-local head = redis.call('LINDEX', key, 0)
-if head then
-  local sep = string.find(head, ' ', 1, true)
-  head_time = tonumber(string.sub(head, 1, sep - 1)) -- nil for 's'
-  live = tonumber(string.sub(head, sep + 1))
+-- The permits granted after a member of cumulative b up to one of cumulative a (below 2^53).
+local function since(a, b)
+  local d = a - b
+  if d < 0 then d = d + WRAP end
+  return d
 end
 
-local function parse(entry)
-  local sep = string.find(entry, ' ', 1, true)
-  return tonumber(string.sub(entry, 1, sep - 1)), tonumber(string.sub(entry, sep + 1))
+-- The oldest members (up to 8: the head is among them but after bursts of expiry), and the newest.
+local FIRST = 8
+local oldest = redis.call('ZRANGE', key, 0, FIRST - 1, 'WITHSCORES')
+local fetched = #oldest / 2
+local newest
+if fetched < FIRST then
+  newest = {oldest[2 * fetched - 1], oldest[2 * fetched]} -- the whole set was fetched
+else
+  newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
 end
-
-local last_time = nil
-if live > 0 then last_time = parse(redis.call('LINDEX', key, -1)) end
+local total, last_time = 0, nil
+local live, base, head_rank, oldest_live = 0, 0, -1, nil
+if fetched > 0 then
+  total, last_time = tonumber(newest[1]), tonumber(newest[2])
+end
 
 local effective = now
 if last_time and last_time > effective then effective = last_time end
-if head_time and head_time + window > effective then effective = head_time + window end
 
--- The grants that left the window at the effective time: entries 1 .. expired (a read only).
-local horizon = effective - window
-local expired = 0
-local scanned_to = 0 -- entries 1 .. scanned_to have been read
-local done = live == 0
-while not done do
-  local chunk = redis.call('LRANGE', key, scanned_to + 1, scanned_to + 128)
-  if #chunk == 0 then break end
-  for _, entry in ipairs(chunk) do
-    local t, p = parse(entry)
-    if t > horizon then done = true break end
-    expired = expired + 1
-    head_time, live = t, live - p
+if last_time then
+  -- The head: the newest member at or before the horizon; those before it are stale.
+  local horizon = effective - window
+  local h = 0
+  while h < fetched and tonumber(oldest[2 * h + 2]) <= horizon do h = h + 1 end
+  if h == 0 then
+    return redis.error_reply('ERR rate limiter: sliding log ' .. key .. ' has no head member')
   end
-  scanned_to = scanned_to + #chunk
+  if h < fetched or fetched < FIRST then
+    head_rank = h - 1
+    base = tonumber(oldest[2 * h - 1])
+    if h < fetched then oldest_live = {tonumber(oldest[2 * h + 1]), tonumber(oldest[2 * h + 2])} end
+  else
+    -- Every member fetched has expired: count them all (O(log n)).
+    head_rank = redis.call('ZCOUNT', key, '-inf', int(horizon)) - 1
+    local pair = redis.call('ZRANGE', key, head_rank, head_rank + 1, 'WITHSCORES')
+    base = tonumber(pair[1])
+    if pair[3] then oldest_live = {tonumber(pair[3]), tonumber(pair[4])} end
+  end
+  live = since(total, base)
 end
 
 local function until_expiry(t)
@@ -70,39 +96,46 @@ if n > limit then
 end
 
 if live + n > limit then
-  -- The first grant whose expiry brings the live permits down to L - n must leave the window.
-  local must_expire, gone, retry = live + n - limit, 0, nil
-  local from = expired + 1
-  while not retry do
-    local chunk = redis.call('LRANGE', key, from, from + 127)
-    for _, entry in ipairs(chunk) do
-      local t, p = parse(entry)
-      gone = gone + p
-      if gone >= must_expire then
-        retry = until_expiry(t)
-        break
+  -- The first live grant whose expiry brings the live permits down to L - n must leave: the
+  -- smallest rank whose cumulative is at least base + live + n - L (the newest member's is).
+  local must = live + n - limit
+  local t
+  if since(oldest_live[1], base) >= must then
+    t = oldest_live[2]
+  else
+    local lo, hi = head_rank + 2, redis.call('ZCARD', key) - 1
+    local hi_time = last_time
+    while lo < hi do
+      local mid = math.floor((lo + hi) / 2)
+      local m = redis.call('ZRANGE', key, mid, mid, 'WITHSCORES')
+      if since(tonumber(m[1]), base) >= must then
+        hi, hi_time = mid, tonumber(m[2])
+      else
+        lo = mid + 1
       end
     end
-    from = from + 128
+    t = hi_time
   end
-  return {0, rem, retry, reset}
+  return {0, rem, until_expiry(t), reset}
 end
 
-local h = 's'
-if head_time then h = int(head_time) end
 live = live + n
-local new_head = h .. ' ' .. int(live)
-local entry = int(effective) .. ' ' .. int(n)
-if not head then
-  redis.call('RPUSH', key, new_head, entry)
-else
-  redis.call('RPUSH', key, entry)
-  if expired > 0 then
-    -- Drop the head and all but the last expired entry, which then becomes the head.
-    redis.call('LTRIM', key, expired, -1)
-  end
-  redis.call('LSET', key, 0, new_head)
-end
+local cumulative
+if total >= WRAP - n then cumulative = total - (WRAP - n) else cumulative = total + n end
 reset = until_expiry(effective)
-redis.call('PEXPIRE', key, ttl_ms(reset, units_per_ms, grace_ms))
-return {1, limit - live, 0, reset}
+return finish({1, limit - live, 0, reset}, function()
+  local member = int(cumulative)
+  if not last_time then
+    redis.call('ZADD', key, int(effective - window), '0', int(effective), member)
+  else
+    -- 0 only if a stale member had the same cumulative (2^53 permits ago): it is moved here.
+    local added = redis.call('ZADD', key, int(effective), member)
+    if last_time == effective then redis.call('ZREM', key, newest[1]) end
+    -- Stale members are removed four or more at a time (fewer calls), at most 128 per grant.
+    local stale = head_rank
+    if added == 0 then stale = stale - 1 end
+    if stale > 128 then stale = 128 end
+    if stale >= 4 then redis.call('ZREMRANGEBYRANK', key, 0, stale - 1) end
+  end
+  redis.call('PEXPIRE', key, ttl_ms(reset, units_per_ms, grace_ms))
+end)

@@ -23,6 +23,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -140,6 +142,55 @@ class RedisClusterTest {
                 throw new AssertionError("a decision failed: " + e.getCause(), e.getCause());
             }
         }
+    }
+
+    @Test
+    void aCompositeRefusedWhileItsSlotMigratesLosesNoState(RedisCluster cluster) {
+        // A frozen client clock: nothing refills while the test counts.
+        AtomicLong nanos = new AtomicLong(1_000_000_000_000L);
+        RedisRateLimiters redis = RedisRateLimiters.builder(ClusterConnection.get().async())
+                .failurePolicy(FailurePolicy.propagate()).prefix(SharedConnection.freshPrefix())
+                .timeout(Duration.ofSeconds(5)).clientTime(nanos::get, TimeUnit.MICROSECONDS, 0)
+                .ttlGrace(Duration.ofHours(1)).build();
+        CompositeLimiter c = redis.composite("mig", k -> k.substring(0, k.indexOf('/')),
+                List.of(TokenBucket.of(3, 3, Duration.ofSeconds(100))),
+                List.of(SlidingWindow.log(1, Duration.ofSeconds(100))));
+        assertThat(c.decide("g2/a", 1).isAllowed()).isTrue();
+        int slot = cluster.keySlot(c.redisKeys("g2/a").get(0));
+        RedisProcess owner = null;
+        RedisProcess other = null;
+        for (RedisProcess node : cluster.nodes()) {
+            if (node.port() == cluster.portOfSlot(slot)) {
+                owner = node;
+            } else if (other == null) {
+                other = node;
+            }
+        }
+        String otherId;
+        try (RespClient client = other.client()) {
+            otherId = client.callString("CLUSTER", "MYID");
+        }
+        try (RespClient client = owner.client()) {
+            client.call("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", otherId);
+            try {
+                // Both keys exist, so the owner runs the script; the user's log refuses. Whatever
+                // Redis answers, the group's bucket must keep the permit a took.
+                try {
+                    assertThat(c.decide("g2/a", 1).isAllowed()).isFalse();
+                } catch (RedisRateLimiterException refusedByTheMigration) {
+                    // Acceptable: the decision was not taken.
+                }
+            } finally {
+                client.call("CLUSTER", "SETSLOT", Integer.toString(slot), "STABLE");
+            }
+        }
+        long granted = 1;
+        for (String user : List.of("b", "c", "d")) {
+            if (c.decide("g2/" + user, 1).isAllowed()) {
+                granted++;
+            }
+        }
+        assertThat(granted).as("grants against the group's capacity of 3").isEqualTo(3);
     }
 
     @Test

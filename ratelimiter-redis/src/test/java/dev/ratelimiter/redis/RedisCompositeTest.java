@@ -148,6 +148,7 @@ class RedisCompositeTest {
             case "string" -> r.get(key);
             case "hash" -> r.hgetall(key);
             case "list" -> r.lrange(key, 0, -1);
+            case "zset" -> r.zrangeWithScores(key, 0, -1).toString();
             default -> r.type(key);
         };
     }
