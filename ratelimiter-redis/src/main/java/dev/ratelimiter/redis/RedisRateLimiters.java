@@ -226,6 +226,11 @@ public final class RedisRateLimiters {
         }
 
         @Override
+        public java.util.concurrent.CompletionStage<Boolean> tryAcquireAsync(String key, long permits) {
+            return delegate.tryAcquireAsync(key, permits);
+        }
+
+        @Override
         public Limit limit() {
             return delegate.limit();
         }
