@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  * (callers, Lettuce's event loop, the timeout scheduler) may call onFailure at once. Only
  * RedisRateLimiterException, the failure of the round trip itself, is answered by the policy:
  * anything else (an IllegalArgumentException, a bug surfacing as ClassCastException) is a fault
- * of this process and is rethrown unchanged, whatever the policy.
+ * of this process and is rethrown unchanged, whatever the policy. A RedisMisconfigurationException
+ * (NOPERM, READONLY, ...) is not an outage either: it reaches the listener, then is rethrown
+ * whatever the policy. A RedisOutOfMemoryException is answered by the policy like an outage.
  */
 /** What one keyed limiter answers when Redis cannot decide. Thread-safe. */
 final class FailureHandler {
@@ -66,7 +68,8 @@ final class FailureHandler {
      * @return the policy's decision; for more permits than the limit can ever grant, an
      *     {@link Decision#exceedsLimit() exceeding} one whatever the policy
      * @throws RuntimeException the failure itself, unless it is a {@link RedisRateLimiterException}
-     *                          that the policy answers
+     *                          that the policy answers; a {@link RedisMisconfigurationException}
+     *                          is always thrown (unless the request is oversized)
      */
     Decision onFailure(String key, long permits, Throwable failure) {
         Throwable cause = failure;
@@ -86,6 +89,10 @@ final class FailureHandler {
         if (permits > maxPermits) {
             // Never grantable: the answer needs no Redis, whatever the policy (even propagate).
             return Decision.exceeding(permits, 0, 0, maxPermits);
+        }
+        if (redisFailure instanceof RedisMisconfigurationException) {
+            // Not an outage: waiting will not fix it, so it is loud whatever the policy.
+            throw redisFailure;
         }
         switch (policy.kind()) {
             case FAIL_OPEN:

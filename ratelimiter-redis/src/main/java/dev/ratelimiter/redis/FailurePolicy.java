@@ -18,6 +18,13 @@ import java.util.Objects;
  *   <li>{@link #propagate()}: the failure reaches the caller as a {@link RedisRateLimiterException}.
  * </ul>
  *
+ * <p><b>Misconfiguration is not an outage.</b> A Redis that refuses the decision because of how
+ * it is set up ({@code NOPERM}, {@code READONLY}, {@code NOAUTH}, {@code WRONGPASS}, unknown
+ * scripting commands) fails with a {@link RedisMisconfigurationException}, which no policy
+ * answers: it is thrown whatever the policy (and logged once per factory), because waiting does
+ * not end it and a fallback would hide it. {@code OOM} ({@link RedisOutOfMemoryException}) is
+ * answered by the policy.
+ *
  * <p><b>Why the default is the local fallback.</b> A limit shared through Redis usually protects
  * something (a downstream service, a paid API, a tenant's fair share). Failing open removes that
  * protection exactly when the infrastructure is in trouble; failing closed turns a Redis outage

@@ -55,7 +55,16 @@ import java.util.function.Consumer;
  * take (no answer in time, connection down, a Redis error) is answered by the
  * {@link Builder#failurePolicy failure policy}: by default a local limiter decides
  * ({@link FailurePolicy#fallbackToLocal()}); fail open, fail closed and propagating the
- * {@link RedisRateLimiterException} are the alternatives. A blocking
+ * {@link RedisRateLimiterException} are the alternatives. An error reply that says Redis is set
+ * up wrong rather than unavailable ({@code NOPERM}: an ACL user without {@code evalsha}/{@code eval};
+ * {@code READONLY}: a limiter pointed at a replica; {@code NOAUTH}/{@code WRONGPASS}; unknown
+ * scripting commands) is a {@link RedisMisconfigurationException} and is <em>not</em> answered by
+ * the policy: it reaches the listener, is logged at {@code ERROR} once per factory
+ * ({@link System.Logger} {@code dev.ratelimiter.redis}) and is thrown (or fails the stage)
+ * whatever the policy, so that a broken deployment is loud instead of silently running on local
+ * limits for ever. {@code OOM} is a {@link RedisOutOfMemoryException}: answered by the policy,
+ * like an outage, but of its own type for the listener and logged at {@code WARNING} once per
+ * factory. A blocking
  * {@code tryAcquire(key, permits, timeout)} applies the policy to each of its polls, so it returns
  * within its own timeout plus at most one decision's timeout. A call that timed out is never retried
  * (it may have counted); its pending Lettuce command is cancelled, so it is not sent later either.
@@ -94,6 +103,7 @@ import java.util.function.Consumer;
 public final class RedisRateLimiters {
 
     private final ScriptCaller caller;
+    private final Diagnostics diagnostics;
     private final String prefix;
     private final Clock clock;
     private final Sleeper sleeper;
@@ -104,7 +114,8 @@ public final class RedisRateLimiters {
     private RedisRateLimiters(Builder b) {
         this.failurePolicy = b.failurePolicy;
         this.failureListener = b.failureListener;
-        this.caller = new ScriptCaller(b.commands, b.timeout);
+        this.diagnostics = new Diagnostics();
+        this.caller = new ScriptCaller(b.commands, b.timeout, diagnostics);
         this.prefix = b.prefix;
         this.clock = b.clock;
         this.sleeper = b.sleeper;
@@ -407,7 +418,8 @@ public final class RedisRateLimiters {
         /**
          * @param policy what a decision answers when Redis cannot take it: timed out, connection
          *               down, or a Redis error (default {@link FailurePolicy#fallbackToLocal()},
-         *               for the reasons given in {@link FailurePolicy})
+         *               for the reasons given in {@link FailurePolicy}); never a
+         *               {@link RedisMisconfigurationException}, which is always thrown
          * @return this
          * @throws NullPointerException if {@code policy} is {@code null}
          */
@@ -418,7 +430,12 @@ public final class RedisRateLimiters {
 
         /**
          * @param listener told of every decision Redis could not take, before the failure policy
-         *                 answers it (default: nothing); called on the thread that sees the failure
+         *                 answers it (default: nothing); the type tells the kinds apart: a
+         *                 {@link RedisMisconfigurationException} (thrown whatever the policy, or,
+         *                 for {@link RedisMisconfigurationException.Reason#EVICTION_POLICY},
+         *                 only reported, once, after the factory is built), a
+         *                 {@link RedisOutOfMemoryException}, or a plain
+         *                 {@link RedisRateLimiterException} for an outage or timeout; called on the thread that sees the failure
          *                 (a caller, Lettuce's event loop or the timeout scheduler), so it must be
          *                 quick and must not block. What it throws is ignored.
          * @return this

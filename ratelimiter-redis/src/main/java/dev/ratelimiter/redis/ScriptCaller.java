@@ -1,5 +1,6 @@
 package dev.ratelimiter.redis;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
@@ -40,12 +41,19 @@ final class ScriptCaller {
 
     private final RedisScriptingAsyncCommands<String, String> commands;
     private final long timeoutNanos;
+    /** Sorts Redis error replies into outages and misconfigurations; logs once per factory. */
+    private final Diagnostics diagnostics;
     /** The pending asynchronous calls, for the shared timer. */
     private final CallTimer.Lane lane = new CallTimer.Lane();
 
     ScriptCaller(RedisScriptingAsyncCommands<String, String> commands, Duration timeout) {
+        this(commands, timeout, new Diagnostics());
+    }
+
+    ScriptCaller(RedisScriptingAsyncCommands<String, String> commands, Duration timeout, Diagnostics diagnostics) {
         this.commands = commands;
         this.timeoutNanos = timeout.toNanos();
+        this.diagnostics = diagnostics;
     }
 
     /**
@@ -140,7 +148,12 @@ final class ScriptCaller {
         if (cause instanceof RedisRateLimiterException e) {
             return e;
         }
-        return new RedisRateLimiterException("rate-limit script failed for key " + RedisKeys.forMessage(call.keys[0]) + ": " + cause, cause);
+        String message = "rate-limit script failed for key " + RedisKeys.forMessage(call.keys[0]) + ": " + cause;
+        if (cause instanceof RedisCommandExecutionException) {
+            // An error reply: NOPERM, READONLY, OOM and the like are told apart from outages.
+            return call.caller.diagnostics.classify(message, cause);
+        }
+        return new RedisRateLimiterException(message, cause);
     }
 
     private static Throwable unwrap(Throwable t) {
