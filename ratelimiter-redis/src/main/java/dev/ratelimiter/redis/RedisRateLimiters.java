@@ -6,6 +6,9 @@ import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.api.async.RedisServerAsyncCommands;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -64,8 +67,7 @@ import java.util.function.Consumer;
  * whatever the policy, so that a broken deployment is loud instead of silently running on local
  * limits for ever. {@code OOM} is a {@link RedisOutOfMemoryException}: answered by the policy,
  * like an outage, but of its own type for the listener and logged at {@code WARNING} once per
- * factory. A blocking
- * {@code tryAcquire(key, permits, timeout)} applies the policy to each of its polls, so it returns
+ * factory. A blocking {@code tryAcquire(key, permits, timeout)} applies the policy to each of its polls, so it returns
  * within its own timeout plus at most one decision's timeout. A call that timed out is never retried
  * (it may have counted); its pending Lettuce command is cancelled, so it is not sent later either.
  * Recovery needs no restart: Lettuce reconnects by itself, and a restarted Redis that lost the
@@ -94,6 +96,21 @@ import java.util.function.Consumer;
  * 30 s by default, {@code ClientResources.builder().reconnectDelay(...)}) bounds how soon Redis
  * decides again after it comes back.
  *
+ * <h2>Eviction</h2>
+ * Building a factory sends one {@code CONFIG GET maxmemory-policy} and does not wait for it. If
+ * the policy is anything but {@code noeviction}, the {@link Builder#failureListener listener} is
+ * handed a {@link RedisMisconfigurationException} of reason
+ * {@link RedisMisconfigurationException.Reason#EVICTION_POLICY EVICTION_POLICY} (never thrown) and
+ * it is logged at {@code WARNING}, once: an evicted limiter key is a limit silently reset, which
+ * over-admits. {@code allkeys-*} policies may evict the hottest limiter keys; {@code volatile-*}
+ * policies choose among keys with a TTL, and every limiter key has one, so they are warned about
+ * too, even on an instance dedicated to the limiters. Use {@code noeviction}, ideally on a Redis
+ * (or a cluster) dedicated to the limiters: when it is full, decisions fail with {@code OOM}
+ * ({@link RedisOutOfMemoryException}) and the failure policy answers them, which is seen, rather
+ * than keys vanishing, which is not. If {@code CONFIG} is refused ({@code NOPERM}, or renamed on a
+ * managed Redis), does not answer within the timeout, or the connection is down, the check is
+ * skipped silently; on a cluster connection one node is asked.
+ *
  * <h2>Exactness</h2>
  * Lua numbers are doubles, exact for integers below 2^53. Limits whose numbers, in the time
  * unit of the decisions, exceed 2^52 (capacity, window limit, reduced rate terms, window length,
@@ -120,6 +137,56 @@ public final class RedisRateLimiters {
         this.clock = b.clock;
         this.sleeper = b.sleeper;
         this.graceMs = b.clock.redisTime() ? 0 : millisCeil(b.ttlGrace);
+        checkEvictionPolicy(b.commands, b.timeout);
+    }
+
+    /**
+     * Asks Redis for its {@code maxmemory-policy}, without waiting for the answer, and warns (the
+     * listener and the log, once) if it may evict the limiters' keys. Never blocks and never
+     * fails: a refused {@code CONFIG GET} (NOPERM, or renamed on a managed Redis), a timeout or a
+     * connection that is down skip the check silently; a cluster connection asks one node.
+     */
+    private void checkEvictionPolicy(RedisScriptingAsyncCommands<String, String> commands, Duration timeout) {
+        if (!(commands instanceof RedisServerAsyncCommands<?, ?>)) {
+            return;
+        }
+        @SuppressWarnings("unchecked")
+        RedisServerAsyncCommands<String, String> server = (RedisServerAsyncCommands<String, String>) commands;
+        CompletableFuture<Map<String, String>> config;
+        try {
+            config = server.configGet(MAXMEMORY_POLICY).toCompletableFuture();
+        } catch (RuntimeException refused) {
+            return; // Lettuce refused the command at once (disconnected): skip
+        }
+        config.copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).whenComplete((reply, failure) -> {
+            if (failure != null) {
+                config.cancel(false); // no answer in time, or refused: skip silently
+                return;
+            }
+            String policy = reply == null ? null : reply.get(MAXMEMORY_POLICY);
+            if (policy == null || !evicts(policy)) {
+                return;
+            }
+            RedisMisconfigurationException warning = new RedisMisconfigurationException(
+                    RedisMisconfigurationException.Reason.EVICTION_POLICY, "Redis maxmemory-policy is " + policy
+                    + ": under memory pressure Redis may evict the rate limiters' keys (all of which have a TTL), "
+                    + "which silently resets their limits and over-admits; use maxmemory-policy noeviction (decisions "
+                    + "then fail with OOM, which the failure policy answers) on the limiters' Redis, ideally one "
+                    + "dedicated to them", null);
+            diagnostics.logOnce(warning);
+            try {
+                failureListener.accept(warning);
+            } catch (RuntimeException ignored) {
+                // A listener is for logs and metrics.
+            }
+        });
+    }
+
+    private static final String MAXMEMORY_POLICY = "maxmemory-policy";
+
+    /** @return whether {@code policy} may evict the limiters' keys: anything but {@code noeviction} */
+    static boolean evicts(String policy) {
+        return !policy.equalsIgnoreCase("noeviction");
     }
 
     /**

@@ -455,6 +455,32 @@ class RedisFaultTest {
         }
     }
 
+    @ParameterizedTest(name = "maxmemory-policy {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"allkeys-lru", "volatile-lru", "noeviction"})
+    public void anEvictingMaxmemoryPolicyIsWarnedAboutOnceWhenTheFactoryIsBuilt(String policy) throws Exception {
+        try (RedisProcess redis = RedisProcess.start("--maxmemory-policy", policy);
+             FaultClient client = new FaultClient(redis.uri(), TIMEOUT, true);
+             LogCapture log = new LogCapture()) {
+            List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
+            RedisRateLimiters factory = RedisRateLimiters.builder(client.connection().async())
+                    .timeout(TIMEOUT).failurePolicy(FailurePolicy.propagate()).failureListener(failures::add).build();
+            RedisRateLimiters.KeyedLimiter limiter = factory.keyed("evict", TokenBucket.of(5, 1, Duration.ofHours(1)));
+            // The check was sent first on the same connection, so its answer is in by the decision's.
+            assertThat(limiter.decide("k", 1).isAllowed()).isTrue();
+            assertThat(limiter.decide("k", 1).isAllowed()).isTrue();
+            if (policy.equals("noeviction")) {
+                assertThat(failures).isEmpty();
+                assertThat(log.count("maxmemory-policy")).isZero();
+            } else {
+                assertThat(failures).singleElement().isInstanceOfSatisfying(RedisMisconfigurationException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(RedisMisconfigurationException.Reason.EVICTION_POLICY);
+                    assertThat(e).hasMessageContaining(policy).hasMessageContaining("noeviction");
+                });
+                assertThat(log.count("maxmemory-policy is " + policy)).isEqualTo(1);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "CLIENT PAUSE {0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"ALL", "WRITE"})
     public void aPausedRedisTimesOutWithinTheTimeoutAndThePolicyAnswers(String mode) throws Exception {
