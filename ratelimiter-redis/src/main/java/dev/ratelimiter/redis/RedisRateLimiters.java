@@ -72,7 +72,8 @@ import java.util.function.Consumer;
  * (it may have counted); its pending Lettuce command is cancelled, so it is not sent later either.
  * Recovery needs no restart: Lettuce reconnects by itself, and a restarted Redis that lost the
  * scripts answers {@code NOSCRIPT}, upon which the script is sent once with {@code EVAL}.
- * Recommended Lettuce settings for a limiter connection:
+ * Recommended Lettuce settings for a standalone limiter connection (for Redis Cluster, see
+ * below):
  * <pre>{@code
  * Duration timeout = Duration.ofMillis(200);        // the limiters' timeout too
  * client.setOptions(ClientOptions.builder()
@@ -95,6 +96,30 @@ import java.util.function.Consumer;
  * reconnect if their call has not timed out yet. Lettuce's reconnect backoff (exponential up to
  * 30 s by default, {@code ClientResources.builder().reconnectDelay(...)}) bounds how soon Redis
  * decides again after it comes back.
+ *
+ * <h2>Redis Cluster</h2>
+ * A decision touches keys of one hash slot, so it runs on one master; Lettuce follows
+ * {@code MOVED} and {@code ASK} by itself. While a slot migrates (resharding), a composite whose
+ * keys are split between the two nodes is answered {@code TRYAGAIN}, which proves nothing ran:
+ * the call is sent again after a short backoff (2 ms doubling up to 64 ms), for as long as its
+ * timeout lasts, and answered by the failure policy if the timeout would pass first. No other
+ * error, and never a call that timed out, is sent again. Recommended cluster client options:
+ * <pre>{@code
+ * Duration timeout = Duration.ofMillis(200);        // the limiters' timeout too
+ * clusterClient.setOptions(ClusterClientOptions.builder()
+ *         // Learn of failovers and resharding from MOVED/ASK and reconnects, and every 30 s.
+ *         .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+ *                 .enableAllAdaptiveRefreshTriggers()
+ *                 .enablePeriodicRefresh(Duration.ofSeconds(30))
+ *                 .build())
+ *         // Not REJECT_COMMANDS: Lettuce opens each node's connection on its first command,
+ *         // which REJECT_COMMANDS would fail ("Currently not connected"). Accepted commands are
+ *         // bounded by the timeout options and by the limiters' timeout, which cancels them.
+ *         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+ *         .timeoutOptions(TimeoutOptions.enabled(timeout))
+ *         .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).keepAlive(true).build())
+ *         .build());
+ * }</pre>
  *
  * <h2>Eviction</h2>
  * Building a factory sends one {@code CONFIG GET maxmemory-policy} and does not wait for it. If
