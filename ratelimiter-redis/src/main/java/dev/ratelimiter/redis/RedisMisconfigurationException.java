@@ -19,6 +19,11 @@ import java.util.Objects;
  * does not. The one exception is a request for more permits than the limit can ever grant, which
  * is answered {@link dev.ratelimiter.Decision#exceedsLimit() exceeding} as always.
  *
+ * <p>{@code READONLY} also appears for a moment when a failover demotes the master a plain
+ * standalone connection still points at: connect through Lettuce's Sentinel or Redis Cluster
+ * support, which follows the new master, rather than to a fixed address that may become a
+ * replica.
+ *
  * <p>A {@link Reason#EVICTION_POLICY} instance is never thrown: the factory checks the server's
  * {@code maxmemory-policy} once when it is built and hands the listener (and the log, at
  * {@code WARNING}) this warning if the policy may evict the limiters' keys.
