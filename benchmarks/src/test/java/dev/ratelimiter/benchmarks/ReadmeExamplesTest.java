@@ -17,8 +17,13 @@ import dev.ratelimiter.local.LocalRateLimiters;
 import dev.ratelimiter.redis.CompositeLimiter;
 import dev.ratelimiter.redis.FailurePolicy;
 import dev.ratelimiter.redis.RedisRateLimiters;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import java.io.IOException;
@@ -319,6 +324,21 @@ class ReadmeExamplesTest {
         RedisClusterClient clusterClient = RedisClusterClient.create("redis://node1:6379");
         StatefulRedisClusterConnection<String, String> cluster = clusterClient.connect();
         RedisRateLimiters redis = RedisRateLimiters.builder(cluster.async()).build();
+    }
+
+    @SuppressWarnings("unused")
+    private void redisClusterOptions(RedisClusterClient clusterClient, StatefulRedisClusterConnection<String, String> cluster) {
+        Duration timeout = Duration.ofMillis(200);
+        clusterClient.setOptions(ClusterClientOptions.builder()
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                        .enableAllAdaptiveRefreshTriggers()
+                        .enablePeriodicRefresh(Duration.ofSeconds(30))
+                        .build())
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).keepAlive(true).build())
+                .build());
+        RedisRateLimiters clusterLimiters = RedisRateLimiters.builder(cluster.async()).timeout(timeout).build();
     }
 
     @SuppressWarnings("unused")

@@ -259,6 +259,12 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
      * refusing, never towards admitting, and a key over its own limit never uses up its group's.
      */
     private Decision onFailure(String key, long permits, Throwable failure) {
+        if (permits > max) {
+            // Never grantable, whatever the policy: reported once, answered without Redis, and no
+            // local fallback consumes permits for it.
+            (keyFailures.isEmpty() ? groupFailures.get(0) : keyFailures.get(0)).reportOnly(failure);
+            return Decision.exceeding(permits, 0, 0, max);
+        }
         String group = groupOf.apply(key);
         long remaining = Long.MAX_VALUE;
         long reset = 0;
@@ -338,9 +344,26 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         return toDecision(reply, permits);
     }
 
+    /** As {@link #decide}; a request for more permits than some limit can ever grant makes no round trip. */
     @Override
     public boolean tryAcquire(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        if (permits > max) {
+            return false; // never grantable: no round trip
+        }
         return decide(key, permits).isAllowed();
+    }
+
+    /** As {@link #decideAsync}; a request for more permits than some limit can ever grant makes no round trip. */
+    @Override
+    public CompletionStage<Boolean> tryAcquireAsync(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        if (permits > max) {
+            return CompletableFuture.completedFuture(false); // never grantable: no round trip
+        }
+        return decideAsync(key, permits).thenApply(Decision::isAllowed);
     }
 
     /**

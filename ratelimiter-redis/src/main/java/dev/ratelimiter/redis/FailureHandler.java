@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  * (callers, Lettuce's event loop, the timeout scheduler) may call onFailure at once. Only
  * RedisRateLimiterException, the failure of the round trip itself, is answered by the policy:
  * anything else (an IllegalArgumentException, a bug surfacing as ClassCastException) is a fault
- * of this process and is rethrown unchanged, whatever the policy.
+ * of this process and is rethrown unchanged, whatever the policy. A RedisMisconfigurationException
+ * (NOPERM, READONLY, ...) is not an outage either: it reaches the listener, then is rethrown
+ * whatever the policy. A RedisOutOfMemoryException is answered by the policy like an outage.
  */
 /** What one keyed limiter answers when Redis cannot decide. Thread-safe. */
 final class FailureHandler {
@@ -63,9 +65,11 @@ final class FailureHandler {
      * Answers a failed decision by the policy.
      *
      * @param failure what the decision failed with, perhaps wrapped in a {@link CompletionException}
-     * @return the policy's decision
+     * @return the policy's decision; for more permits than the limit can ever grant, an
+     *     {@link Decision#exceedsLimit() exceeding} one whatever the policy
      * @throws RuntimeException the failure itself, unless it is a {@link RedisRateLimiterException}
-     *                          that the policy answers
+     *                          that the policy answers; a {@link RedisMisconfigurationException}
+     *                          is always thrown (unless the request is oversized)
      */
     Decision onFailure(String key, long permits, Throwable failure) {
         Throwable cause = failure;
@@ -81,26 +85,56 @@ final class FailureHandler {
             }
             throw new CompletionException(cause);
         }
-        try {
-            listener.accept(redisFailure);
-        } catch (RuntimeException ignored) {
-            // A listener is for logs and metrics: its failure does not change the answer.
+        report(redisFailure);
+        if (permits > maxPermits) {
+            // Never grantable: the answer needs no Redis, whatever the policy (even propagate).
+            return Decision.exceeding(permits, 0, 0, maxPermits);
+        }
+        if (redisFailure instanceof RedisMisconfigurationException) {
+            // Not an outage: waiting will not fix it, so it is loud whatever the policy.
+            throw redisFailure;
         }
         switch (policy.kind()) {
             case FAIL_OPEN:
-                if (permits > maxPermits) {
-                    return Decision.exceeding(permits, 0, 0, maxPermits);
-                }
                 return Decision.allowed(permits, 0, 0, maxPermits);
             case FAIL_CLOSED:
-                if (permits > maxPermits) {
-                    return Decision.exceeding(permits, 0, 0, maxPermits);
-                }
                 return Decision.denied(permits, 0, policy.retryAfterNanos(), policy.retryAfterNanos(), maxPermits);
             case FALLBACK:
                 return local.decide(key, permits);
             default:
                 throw redisFailure;
+        }
+    }
+
+    /**
+     * Tells the listener of a failure, unless it is not a Redis failure, which is rethrown as
+     * {@link #onFailure} would.
+     *
+     * @param failure what a decision failed with, perhaps wrapped in a {@link CompletionException}
+     */
+    void reportOnly(Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof RedisRateLimiterException redisFailure) {
+            report(redisFailure);
+            return;
+        }
+        if (cause instanceof RuntimeException re) {
+            throw re;
+        }
+        if (cause instanceof Error e) {
+            throw e;
+        }
+        throw new CompletionException(cause);
+    }
+
+    private void report(RedisRateLimiterException failure) {
+        try {
+            listener.accept(failure);
+        } catch (RuntimeException ignored) {
+            // A listener is for logs and metrics: its failure does not change the answer.
         }
     }
 

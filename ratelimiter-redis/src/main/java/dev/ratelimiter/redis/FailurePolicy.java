@@ -18,6 +18,13 @@ import java.util.Objects;
  *   <li>{@link #propagate()}: the failure reaches the caller as a {@link RedisRateLimiterException}.
  * </ul>
  *
+ * <p><b>Misconfiguration is not an outage.</b> A Redis that refuses the decision because of how
+ * it is set up ({@code NOPERM}, {@code READONLY}, {@code NOAUTH}, {@code WRONGPASS}, unknown
+ * scripting commands) fails with a {@link RedisMisconfigurationException}, which no policy
+ * answers: it is thrown whatever the policy (and logged once per factory), because waiting does
+ * not end it and a fallback would hide it. {@code OOM} ({@link RedisOutOfMemoryException}) is
+ * answered by the policy.
+ *
  * <p><b>Why the default is the local fallback.</b> A limit shared through Redis usually protects
  * something (a downstream service, a paid API, a tenant's fair share). Failing open removes that
  * protection exactly when the infrastructure is in trouble; failing closed turns a Redis outage
@@ -26,8 +33,12 @@ import java.util.Objects;
  * the full limit the aggregate is at most {@code N} times the limit while Redis is away, which
  * {@link #fallbackToLocal(int)} brings back to about the limit when {@code N} is known.
  *
- * <p>Whatever the policy, a request for more permits than the limit can ever grant is answered
- * {@link Decision#exceedsLimit()} (that needs no Redis), bad arguments still throw
+ * <p>Whatever the policy (even {@link #propagate()}), a request for more permits than the limit
+ * can ever grant is answered {@link Decision#exceedsLimit()}, with a retry-after of
+ * {@link Decision#NEVER}: {@code tryAcquire} and {@code tryAcquireAsync} answer {@code false}
+ * without a round trip; {@code decide} and {@code decideAsync} still ask Redis for the remaining
+ * permits and the reset, and if Redis cannot answer (the listener is told) they answer an
+ * exceeding decision with remaining and reset {@code 0}. Bad arguments still throw
  * {@link IllegalArgumentException} or {@link NullPointerException} before any round trip, and an
  * interrupted synchronous call still throws {@link RedisRateLimiterException} with the thread's
  * interrupt status set: an interrupted thread is being cancelled and should not go on as if

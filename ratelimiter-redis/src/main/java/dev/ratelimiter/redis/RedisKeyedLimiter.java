@@ -180,7 +180,22 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     @Override
     public boolean tryAcquire(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        if (permits > args.max) {
+            return false; // never grantable: no round trip
+        }
         return decide(key, permits).isAllowed();
+    }
+
+    @Override
+    public CompletionStage<Boolean> tryAcquireAsync(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        if (permits > args.max) {
+            return CompletableFuture.completedFuture(false); // never grantable: no round trip
+        }
+        return decideAsync(key, permits).thenApply(Decision::isAllowed);
     }
 
     @Override

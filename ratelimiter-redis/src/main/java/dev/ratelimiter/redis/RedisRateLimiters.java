@@ -6,6 +6,9 @@ import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.api.async.RedisServerAsyncCommands;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -55,13 +58,22 @@ import java.util.function.Consumer;
  * take (no answer in time, connection down, a Redis error) is answered by the
  * {@link Builder#failurePolicy failure policy}: by default a local limiter decides
  * ({@link FailurePolicy#fallbackToLocal()}); fail open, fail closed and propagating the
- * {@link RedisRateLimiterException} are the alternatives. A blocking
- * {@code tryAcquire(key, permits, timeout)} applies the policy to each of its polls, so it returns
+ * {@link RedisRateLimiterException} are the alternatives. An error reply that says Redis is set
+ * up wrong rather than unavailable ({@code NOPERM}: an ACL user without {@code evalsha}/{@code eval};
+ * {@code READONLY}: a limiter pointed at a replica; {@code NOAUTH}/{@code WRONGPASS}; unknown
+ * scripting commands) is a {@link RedisMisconfigurationException} and is <em>not</em> answered by
+ * the policy: it reaches the listener, is logged at {@code ERROR} once per factory
+ * ({@link System.Logger} {@code dev.ratelimiter.redis}) and is thrown (or fails the stage)
+ * whatever the policy, so that a broken deployment is loud instead of silently running on local
+ * limits for ever. {@code OOM} is a {@link RedisOutOfMemoryException}: answered by the policy,
+ * like an outage, but of its own type for the listener and logged at {@code WARNING} once per
+ * factory. A blocking {@code tryAcquire(key, permits, timeout)} applies the policy to each of its polls, so it returns
  * within its own timeout plus at most one decision's timeout. A call that timed out is never retried
  * (it may have counted); its pending Lettuce command is cancelled, so it is not sent later either.
  * Recovery needs no restart: Lettuce reconnects by itself, and a restarted Redis that lost the
  * scripts answers {@code NOSCRIPT}, upon which the script is sent once with {@code EVAL}.
- * Recommended Lettuce settings for a limiter connection:
+ * Recommended Lettuce settings for a standalone limiter connection (for Redis Cluster, see
+ * below):
  * <pre>{@code
  * Duration timeout = Duration.ofMillis(200);        // the limiters' timeout too
  * client.setOptions(ClientOptions.builder()
@@ -85,6 +97,45 @@ import java.util.function.Consumer;
  * 30 s by default, {@code ClientResources.builder().reconnectDelay(...)}) bounds how soon Redis
  * decides again after it comes back.
  *
+ * <h2>Redis Cluster</h2>
+ * A decision touches keys of one hash slot, so it runs on one master; Lettuce follows
+ * {@code MOVED} and {@code ASK} by itself. While a slot migrates (resharding), a composite whose
+ * keys are split between the two nodes is answered {@code TRYAGAIN}, which proves nothing ran:
+ * the call is sent again after a short backoff (2 ms doubling up to 64 ms), for as long as its
+ * timeout lasts, and answered by the failure policy if the timeout would pass first. No other
+ * error, and never a call that timed out, is sent again. Recommended cluster client options:
+ * <pre>{@code
+ * Duration timeout = Duration.ofMillis(200);        // the limiters' timeout too
+ * clusterClient.setOptions(ClusterClientOptions.builder()
+ *         // Learn of failovers and resharding from MOVED/ASK and reconnects, and every 30 s.
+ *         .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+ *                 .enableAllAdaptiveRefreshTriggers()
+ *                 .enablePeriodicRefresh(Duration.ofSeconds(30))
+ *                 .build())
+ *         // Not REJECT_COMMANDS: Lettuce opens each node's connection on its first command,
+ *         // which REJECT_COMMANDS would fail ("Currently not connected"). Accepted commands are
+ *         // bounded by the timeout options and by the limiters' timeout, which cancels them.
+ *         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+ *         .timeoutOptions(TimeoutOptions.enabled(timeout))
+ *         .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(1)).keepAlive(true).build())
+ *         .build());
+ * }</pre>
+ *
+ * <h2>Eviction</h2>
+ * Building a factory sends one {@code CONFIG GET maxmemory-policy} and does not wait for it. If
+ * the policy is anything but {@code noeviction}, the {@link Builder#failureListener listener} is
+ * handed a {@link RedisMisconfigurationException} of reason
+ * {@link RedisMisconfigurationException.Reason#EVICTION_POLICY EVICTION_POLICY} (never thrown) and
+ * it is logged at {@code WARNING}, once: an evicted limiter key is a limit silently reset, which
+ * over-admits. {@code allkeys-*} policies may evict the hottest limiter keys; {@code volatile-*}
+ * policies choose among keys with a TTL, and every limiter key has one, so they are warned about
+ * too, even on an instance dedicated to the limiters. Use {@code noeviction}, ideally on a Redis
+ * (or a cluster) dedicated to the limiters: when it is full, decisions fail with {@code OOM}
+ * ({@link RedisOutOfMemoryException}) and the failure policy answers them, which is seen, rather
+ * than keys vanishing, which is not. If {@code CONFIG} is refused ({@code NOPERM}, or renamed on a
+ * managed Redis), does not answer within the timeout, or the connection is down, the check is
+ * skipped silently; on a cluster connection one node is asked.
+ *
  * <h2>Exactness</h2>
  * Lua numbers are doubles, exact for integers below 2^53. Limits whose numbers, in the time
  * unit of the decisions, exceed 2^52 (capacity, window limit, reduced rate terms, window length,
@@ -94,6 +145,7 @@ import java.util.function.Consumer;
 public final class RedisRateLimiters {
 
     private final ScriptCaller caller;
+    private final Diagnostics diagnostics;
     private final String prefix;
     private final Clock clock;
     private final Sleeper sleeper;
@@ -104,11 +156,62 @@ public final class RedisRateLimiters {
     private RedisRateLimiters(Builder b) {
         this.failurePolicy = b.failurePolicy;
         this.failureListener = b.failureListener;
-        this.caller = new ScriptCaller(b.commands, b.timeout);
+        this.diagnostics = new Diagnostics();
+        this.caller = new ScriptCaller(b.commands, b.timeout, diagnostics);
         this.prefix = b.prefix;
         this.clock = b.clock;
         this.sleeper = b.sleeper;
         this.graceMs = b.clock.redisTime() ? 0 : millisCeil(b.ttlGrace);
+        checkEvictionPolicy(b.commands, b.timeout);
+    }
+
+    /**
+     * Asks Redis for its {@code maxmemory-policy}, without waiting for the answer, and warns (the
+     * listener and the log, once) if it may evict the limiters' keys. Never blocks and never
+     * fails: a refused {@code CONFIG GET} (NOPERM, or renamed on a managed Redis), a timeout or a
+     * connection that is down skip the check silently; a cluster connection asks one node.
+     */
+    private void checkEvictionPolicy(RedisScriptingAsyncCommands<String, String> commands, Duration timeout) {
+        if (!(commands instanceof RedisServerAsyncCommands<?, ?>)) {
+            return;
+        }
+        @SuppressWarnings("unchecked")
+        RedisServerAsyncCommands<String, String> server = (RedisServerAsyncCommands<String, String>) commands;
+        CompletableFuture<Map<String, String>> config;
+        try {
+            config = server.configGet(MAXMEMORY_POLICY).toCompletableFuture();
+        } catch (RuntimeException refused) {
+            return; // Lettuce refused the command at once (disconnected): skip
+        }
+        config.copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).whenComplete((reply, failure) -> {
+            if (failure != null) {
+                config.cancel(false); // no answer in time, or refused: skip silently
+                return;
+            }
+            String policy = reply == null ? null : reply.get(MAXMEMORY_POLICY);
+            if (policy == null || !evicts(policy)) {
+                return;
+            }
+            RedisMisconfigurationException warning = new RedisMisconfigurationException(
+                    RedisMisconfigurationException.Reason.EVICTION_POLICY, "Redis maxmemory-policy is " + policy
+                    + ": under memory pressure Redis may evict the rate limiters' keys (all of which have a TTL), "
+                    + "which silently resets their limits and over-admits; use maxmemory-policy noeviction (decisions "
+                    + "then fail with OOM, which the failure policy answers) on the limiters' Redis, ideally one "
+                    + "dedicated to them", null);
+            diagnostics.logOnce(warning);
+            try {
+                failureListener.accept(warning);
+            } catch (RuntimeException ignored) {
+                // A listener is for logs and metrics.
+            }
+        });
+    }
+
+    private static final String MAXMEMORY_POLICY = "maxmemory-policy";
+
+    /** @return whether {@code policy} may evict the limiters' keys: anything but {@code noeviction} */
+    static boolean evicts(String policy) {
+        return !policy.equalsIgnoreCase("noeviction");
     }
 
     /**
@@ -223,6 +326,11 @@ public final class RedisRateLimiters {
         @Override
         public java.util.concurrent.CompletionStage<dev.ratelimiter.Decision> decideAsync(String key, long permits) {
             return delegate.decideAsync(key, permits);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Boolean> tryAcquireAsync(String key, long permits) {
+            return delegate.tryAcquireAsync(key, permits);
         }
 
         @Override
@@ -402,7 +510,8 @@ public final class RedisRateLimiters {
         /**
          * @param policy what a decision answers when Redis cannot take it: timed out, connection
          *               down, or a Redis error (default {@link FailurePolicy#fallbackToLocal()},
-         *               for the reasons given in {@link FailurePolicy})
+         *               for the reasons given in {@link FailurePolicy}); never a
+         *               {@link RedisMisconfigurationException}, which is always thrown
          * @return this
          * @throws NullPointerException if {@code policy} is {@code null}
          */
@@ -413,7 +522,12 @@ public final class RedisRateLimiters {
 
         /**
          * @param listener told of every decision Redis could not take, before the failure policy
-         *                 answers it (default: nothing); called on the thread that sees the failure
+         *                 answers it (default: nothing); the type tells the kinds apart: a
+         *                 {@link RedisMisconfigurationException} (thrown whatever the policy, or,
+         *                 for {@link RedisMisconfigurationException.Reason#EVICTION_POLICY},
+         *                 only reported, once, after the factory is built), a
+         *                 {@link RedisOutOfMemoryException}, or a plain
+         *                 {@link RedisRateLimiterException} for an outage or timeout; called on the thread that sees the failure
          *                 (a caller, Lettuce's event loop or the timeout scheduler), so it must be
          *                 quick and must not block. What it throws is ignored.
          * @return this

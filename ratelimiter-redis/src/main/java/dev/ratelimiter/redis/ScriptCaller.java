@@ -1,5 +1,6 @@
 package dev.ratelimiter.redis;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
@@ -15,11 +16,20 @@ import java.util.function.BiConsumer;
 /*
  * One round trip per decision: EVALSHA. If Redis answers NOSCRIPT (restarted, failed over, or
  * SCRIPT FLUSH), the same call is sent once more as EVAL with the whole body, which also caches
- * the script again and, in a cluster, is routed by its key like EVALSHA. Only NOSCRIPT is
- * retried: a NOSCRIPT reply proves the script did not run. Any other failure, and above all a
+ * the script again and, in a cluster, is routed by its key like EVALSHA. Only NOSCRIPT and
+ * TRYAGAIN (below) are retried: both prove the script did not run. Any other failure, and above all a
  * timeout, is reported as is: a call that timed out may already have counted. On timeout the
  * pending Lettuce command is cancelled, so that Lettuce does not send it after a reconnect, and a
  * NOSCRIPT reply that arrives after the timeout sends no EVAL.
+ *
+ * TRYAGAIN (Redis Cluster, a multi-key call while its slot migrates and its keys are split
+ * between the two nodes) also proves that nothing ran: the same command is sent again after a
+ * bounded exponential backoff (TRYAGAIN_FIRST_NANOS doubling up to TRYAGAIN_MAX_NANOS), as long
+ * as the resend comes before the call's deadline; a retry that would come at or after it is not
+ * made and the call fails with the TRYAGAIN error at once (the policy answers). The delay runs on
+ * CompletableFuture's shared delay thread, which only sends the command (non-blocking), and only
+ * if the call is not over: a call that timed out is never sent again. Each resend follows the
+ * completion of the previous command, so the attempt count is only touched by one thread at a time.
  *
  * Timeouts cost no timer task on the synchronous path: the calling thread waits with a timed
  * get and, when it expires, times the call out itself. Asynchronous calls are registered with
@@ -38,14 +48,26 @@ import java.util.function.BiConsumer;
 /** Runs the scripts over Lettuce with the NOSCRIPT fallback and a timeout on every call. */
 final class ScriptCaller {
 
+    /** The first wait before resending a call answered TRYAGAIN: 2 ms. */
+    static final long TRYAGAIN_FIRST_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    /** The longest wait between two sends of a call answered TRYAGAIN: 64 ms. */
+    static final long TRYAGAIN_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(64);
+
     private final RedisScriptingAsyncCommands<String, String> commands;
     private final long timeoutNanos;
+    /** Sorts Redis error replies into outages and misconfigurations; logs once per factory. */
+    private final Diagnostics diagnostics;
     /** The pending asynchronous calls, for the shared timer. */
     private final CallTimer.Lane lane = new CallTimer.Lane();
 
     ScriptCaller(RedisScriptingAsyncCommands<String, String> commands, Duration timeout) {
+        this(commands, timeout, new Diagnostics());
+    }
+
+    ScriptCaller(RedisScriptingAsyncCommands<String, String> commands, Duration timeout, Diagnostics diagnostics) {
         this.commands = commands;
         this.timeoutNanos = timeout.toNanos();
+        this.diagnostics = diagnostics;
     }
 
     /**
@@ -106,7 +128,7 @@ final class ScriptCaller {
             // reply would still count in Redis.
             throw new InterruptedException("interrupted before calling Redis");
         }
-        Call call = new Call(this, sha, body, keys, args, 0);
+        Call call = new Call(this, sha, body, keys, args, System.nanoTime() + timeoutNanos);
         call.evalsha();
         try {
             return call.get(timeoutNanos, TimeUnit.NANOSECONDS);
@@ -140,7 +162,19 @@ final class ScriptCaller {
         if (cause instanceof RedisRateLimiterException e) {
             return e;
         }
-        return new RedisRateLimiterException("rate-limit script failed for key " + RedisKeys.forMessage(call.keys[0]) + ": " + cause, cause);
+        String message = "rate-limit script failed for key " + RedisKeys.forMessage(call.keys[0]) + ": " + cause;
+        if (cause instanceof RedisCommandExecutionException) {
+            // An error reply: NOPERM, READONLY, OOM and the like are told apart from outages.
+            return call.caller.diagnostics.classify(message, cause);
+        }
+        return new RedisRateLimiterException(message, cause);
+    }
+
+    /** @return whether a failure is Redis Cluster's TRYAGAIN, which proves the command did not run */
+    static boolean isTryAgain(Throwable failure) {
+        Throwable cause = unwrap(failure);
+        return cause instanceof RedisCommandExecutionException && cause.getMessage() != null
+                && cause.getMessage().startsWith("TRYAGAIN");
     }
 
     private static Throwable unwrap(Throwable t) {
@@ -169,6 +203,8 @@ final class ScriptCaller {
         private volatile CompletableFuture<List<Object>> inFlight;
         /** Whether the EVAL was sent; written before it is sent, read on its completion. */
         private volatile boolean retried;
+        /** How many times the call was answered TRYAGAIN; touched by one completion at a time. */
+        private int tryAgains;
 
         Call(ScriptCaller caller, String sha, String body, String[] keys, String[] args, long deadline) {
             this.caller = caller;
@@ -219,9 +255,27 @@ final class ScriptCaller {
                 // NOSCRIPT proves the script did not run; but once the call has timed out its
                 // caller has been answered, and a late EVAL would count a request nobody waits for.
                 eval();
+            } else if (isTryAgain(failure) && !isDone()) {
+                tryAgain(failure);
             } else if (!isDone()) {
                 completeExceptionally(asRedisFailure(this, failure));
             }
+        }
+
+        /** Sends the call again after the backoff if that comes before the deadline, else fails it. */
+        private void tryAgain(Throwable failure) {
+            long backoff = Math.min(TRYAGAIN_MAX_NANOS, TRYAGAIN_FIRST_NANOS << Math.min(tryAgains, 20));
+            tryAgains++;
+            if (deadline - (System.nanoTime() + backoff) <= 0) {
+                completeExceptionally(asRedisFailure(this, failure)); // no retry past the timeout
+                return;
+            }
+            boolean asEval = retried;
+            CompletableFuture.delayedExecutor(backoff, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> {
+                if (!isDone()) { // timed out meanwhile: never sent again
+                    send(asEval);
+                }
+            });
         }
 
         @Override

@@ -183,6 +183,36 @@ class FailurePolicyTest {
     }
 
     @Test
+    public void anOversizedRequestIsExceedingWhateverThePolicyAndTryAcquireNeedsNoRoundTrip() throws Exception {
+        for (FailurePolicy policy : List.of(FailurePolicy.failOpen(), FailurePolicy.failClosed(),
+                FailurePolicy.fallbackToLocal(), FailurePolicy.propagate())) {
+            List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
+            RedisRateLimiters redis = builder(policy, failures).build();
+            RedisRateLimiters.KeyedLimiter keyed = redis.keyed("oversized", TokenBucket.of(5, 1, Duration.ofHours(1)));
+            CompositeLimiter composite = redis.composite("oversized-c", TokenBucket.of(50, 1, Duration.ofHours(1)),
+                    SlidingWindow.counter(5, Duration.ofMinutes(1)));
+            for (AsyncKeyedRateLimiter<String> async : List.<AsyncKeyedRateLimiter<String>>of(keyed, composite)) {
+                dev.ratelimiter.KeyedRateLimiter<String> sync = (dev.ratelimiter.KeyedRateLimiter<String>) async;
+                assertThat(sync.tryAcquire("u", 6)).as("%s %s", policy, async).isFalse();
+                assertThat(async.tryAcquireAsync("u", 6).toCompletableFuture().get(2, TimeUnit.SECONDS))
+                        .as("%s %s", policy, async).isFalse();
+                assertThat(failures).as("tryAcquire of an oversized request makes no round trip").isEmpty();
+
+                Decision d = sync.decide("u", 6);
+                Decision a = async.decideAsync("u", 6).toCompletableFuture().get(2, TimeUnit.SECONDS);
+                for (Decision x : List.of(d, a)) {
+                    assertThat(x.exceedsLimit()).as("%s %s: %s", policy, async, x).isTrue();
+                    assertThat(x.retryAfterNanos()).isEqualTo(Decision.NEVER);
+                    assertThat(x.permits()).isEqualTo(6);
+                    assertThat(x.limit()).isEqualTo(5);
+                }
+                assertThat(failures).as("the failed round trips of decide are still reported").hasSize(2);
+                failures.clear();
+            }
+        }
+    }
+
+    @Test
     public void badArgumentsAreNeverAnsweredByThePolicy() {
         for (FailurePolicy policy : List.of(FailurePolicy.failOpen(), FailurePolicy.failClosed(),
                 FailurePolicy.fallbackToLocal(), FailurePolicy.propagate())) {

@@ -330,6 +330,185 @@ class RedisFaultTest {
         }
     }
 
+    /** Collects what the Redis limiters log through {@link System.Logger} (the JDK's default backend, java.util.logging). */
+    static final class LogCapture extends java.util.logging.Handler implements AutoCloseable {
+        private final java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.ratelimiter.redis");
+        final List<java.util.logging.LogRecord> records = new CopyOnWriteArrayList<>();
+
+        LogCapture() {
+            logger.addHandler(this);
+        }
+
+        @Override
+        public void publish(java.util.logging.LogRecord record) {
+            records.add(record);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+        }
+
+        long count(String containing) {
+            return records.stream().filter(r -> String.valueOf(r.getMessage()).contains(containing)).count();
+        }
+    }
+
+    static Stream<Arguments> everyPolicy() {
+        return Stream.of(arguments(FailurePolicy.fallbackToLocal()), arguments(FailurePolicy.failOpen()),
+                arguments(FailurePolicy.failClosed()), arguments(FailurePolicy.propagate()));
+    }
+
+    /** Asserts that a sync and an async decision, and a blocking acquire, all fail with the misconfiguration. */
+    private static void assertMisconfigured(RedisRateLimiters.KeyedLimiter limiter, CompositeLimiter composite,
+                                            RedisMisconfigurationException.Reason reason) {
+        for (AsyncKeyedRateLimiter<String> l : List.<AsyncKeyedRateLimiter<String>>of(limiter, composite)) {
+            dev.ratelimiter.KeyedRateLimiter<String> sync = (dev.ratelimiter.KeyedRateLimiter<String>) l;
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> sync.decide("k", 1))
+                    .isInstanceOfSatisfying(RedisMisconfigurationException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> sync.tryAcquire("k", 1))
+                    .isInstanceOf(RedisMisconfigurationException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> sync.tryAcquire("k", 1, Duration.ofMillis(50)))
+                    .isInstanceOf(RedisMisconfigurationException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> l.decideAsync("k", 1).toCompletableFuture().get(5, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(RedisMisconfigurationException.class);
+            // An oversized request is still exceeding, whatever the cause of the failure.
+            assertThat(sync.decide("k", 1_000).exceedsLimit()).isTrue();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("everyPolicy")
+    public void aLimiterOnAReplicaIsReportedAsMisconfiguredNotAnsweredByThePolicy(FailurePolicy policy) throws Exception {
+        try (RedisProcess master = RedisProcess.start();
+             RedisProcess replica = RedisProcess.start("--replicaof", RedisProcess.HOST, Integer.toString(master.port()));
+             FaultClient client = new FaultClient(replica.uri(), TIMEOUT, true);
+             LogCapture log = new LogCapture()) {
+            List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
+            RedisRateLimiters redis = RedisRateLimiters.builder(client.connection().async())
+                    .timeout(TIMEOUT).failurePolicy(policy).failureListener(failures::add).build();
+            RedisRateLimiters.KeyedLimiter limiter = redis.keyed("replica", TokenBucket.of(5, 1, Duration.ofHours(1)));
+            CompositeLimiter composite = redis.composite("replica-c", TokenBucket.of(5, 1, Duration.ofHours(1)));
+            assertMisconfigured(limiter, composite, RedisMisconfigurationException.Reason.READ_ONLY_REPLICA);
+            assertThat(failures).isNotEmpty().allSatisfy(f -> assertThat(f)
+                    .isInstanceOfSatisfying(RedisMisconfigurationException.class,
+                            e -> assertThat(e.reason()).isEqualTo(RedisMisconfigurationException.Reason.READ_ONLY_REPLICA)));
+            assertThat(log.count("READ_ONLY_REPLICA")).as("logged once per factory").isEqualTo(1);
+        }
+    }
+
+    @Test
+    public void anAclUserWithoutEvalshaIsReportedAsMisconfiguredAndItsFactoryStillBuilds() throws Exception {
+        try (RedisProcess redis = RedisProcess.start();
+             RespClient admin = redis.client();
+             LogCapture log = new LogCapture()) {
+            admin.call("ACL", "SETUSER", "limiter", "on", ">secret", "~*", "+@all", "-evalsha", "-eval", "-config");
+            String uri = "redis://limiter:secret@" + RedisProcess.HOST + ":" + redis.port();
+            try (FaultClient client = new FaultClient(uri, TIMEOUT, true)) {
+                List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
+                long start = System.nanoTime();
+                RedisRateLimiters factory = RedisRateLimiters.builder(client.connection().async())
+                        .timeout(TIMEOUT).failurePolicy(FailurePolicy.fallbackToLocal()).failureListener(failures::add).build();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThanOrEqualTo(TIMEOUT.plus(MARGIN));
+                RedisRateLimiters.KeyedLimiter limiter = factory.keyed("acl", TokenBucket.of(5, 1, Duration.ofHours(1)));
+                CompositeLimiter composite = factory.composite("acl-c", TokenBucket.of(5, 1, Duration.ofHours(1)));
+                assertMisconfigured(limiter, composite, RedisMisconfigurationException.Reason.NO_PERMISSION);
+                assertThat(failures).isNotEmpty().allSatisfy(f -> assertThat(f)
+                        .isInstanceOf(RedisMisconfigurationException.class).hasMessageContaining("NOPERM"));
+                assertThat(log.count("NO_PERMISSION")).as("logged once per factory").isEqualTo(1);
+                // CONFIG GET was refused (NOPERM): the eviction check skipped silently.
+                assertThat(failures).noneSatisfy(f -> assertThat(((RedisMisconfigurationException) f).reason())
+                        .isEqualTo(RedisMisconfigurationException.Reason.EVICTION_POLICY));
+            }
+        }
+    }
+
+    @Test
+    public void outOfMemoryIsAnsweredByThePolicyAndReportedDistinctly() throws Exception {
+        try (RedisProcess redis = RedisProcess.start();
+             RespClient admin = redis.client();
+             FaultClient client = new FaultClient(redis.uri(), TIMEOUT, true);
+             LogCapture log = new LogCapture()) {
+            List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
+            RedisRateLimiters.KeyedLimiter limiter = RedisRateLimiters.builder(client.connection().async())
+                    .timeout(TIMEOUT).failurePolicy(FailurePolicy.failClosed(CLOSED_RETRY)).failureListener(failures::add)
+                    .build().keyed("oom", TokenBucket.of(5, 1, Duration.ofHours(1)));
+            assertThat(limiter.decide("warm-up", 1).isAllowed()).isTrue();
+            admin.call("CONFIG", "SET", "maxmemory", "1"); // noeviction (the default): every write refused
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Decision d = limiter.decide("k", 1);
+                    assertThat(d.isAllowed()).isFalse();
+                    assertThat(d.retryAfter()).as("the fail-closed answer").isEqualTo(CLOSED_RETRY);
+                }
+                assertThat(failures).hasSize(3).allSatisfy(f -> assertThat(f).isInstanceOf(RedisOutOfMemoryException.class)
+                        .hasMessageContaining("OOM"));
+                assertThat(log.count("out of memory")).as("logged once per factory").isEqualTo(1);
+            } finally {
+                admin.call("CONFIG", "SET", "maxmemory", "0");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "maxmemory-policy {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"allkeys-lru", "volatile-lru", "noeviction"})
+    public void anEvictingMaxmemoryPolicyIsWarnedAboutOnceWhenTheFactoryIsBuilt(String policy) throws Exception {
+        try (RedisProcess redis = RedisProcess.start("--maxmemory-policy", policy);
+             FaultClient client = new FaultClient(redis.uri(), TIMEOUT, true);
+             LogCapture log = new LogCapture()) {
+            List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
+            RedisRateLimiters factory = RedisRateLimiters.builder(client.connection().async())
+                    .timeout(TIMEOUT).failurePolicy(FailurePolicy.propagate()).failureListener(failures::add).build();
+            RedisRateLimiters.KeyedLimiter limiter = factory.keyed("evict", TokenBucket.of(5, 1, Duration.ofHours(1)));
+            // The check was sent first on the same connection, so its answer is in by the decision's.
+            assertThat(limiter.decide("k", 1).isAllowed()).isTrue();
+            assertThat(limiter.decide("k", 1).isAllowed()).isTrue();
+            if (policy.equals("noeviction")) {
+                assertThat(failures).isEmpty();
+                assertThat(log.count("maxmemory-policy")).isZero();
+            } else {
+                assertThat(failures).singleElement().isInstanceOfSatisfying(RedisMisconfigurationException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(RedisMisconfigurationException.Reason.EVICTION_POLICY);
+                    assertThat(e).hasMessageContaining(policy).hasMessageContaining("noeviction");
+                });
+                assertThat(log.count("maxmemory-policy is " + policy)).isEqualTo(1);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "CLIENT PAUSE {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"ALL", "WRITE"})
+    public void aPausedRedisTimesOutWithinTheTimeoutAndThePolicyAnswers(String mode) throws Exception {
+        try (RedisProcess redis = RedisProcess.start();
+             RespClient admin = redis.client();
+             FaultClient client = new FaultClient(redis.uri(), TIMEOUT, true)) {
+            List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
+            RedisRateLimiters.KeyedLimiter limiter = RedisRateLimiters.builder(client.connection().async())
+                    .timeout(TIMEOUT).failurePolicy(FailurePolicy.failClosed(CLOSED_RETRY)).failureListener(failures::add)
+                    .build().keyed("pause", TokenBucket.of(5, 1, Duration.ofHours(1)));
+            assertThat(limiter.decide("warm-up", 1).isAllowed()).isTrue();
+            admin.call("CLIENT", "PAUSE", "2000", mode);
+            long start = System.nanoTime();
+            Decision sync = limiter.decide("k", 1);
+            Decision async = limiter.decideAsync("k", 1).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            // Building a factory while Redis is paused (its eviction check gets no answer) does not block.
+            RedisRateLimiters.builder(client.connection().async()).timeout(TIMEOUT).build();
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            admin.call("CLIENT", "UNPAUSE");
+            for (Decision d : List.of(sync, async)) {
+                assertThat(d.isAllowed()).isFalse();
+                assertThat(d.retryAfter()).as("the fail-closed answer").isEqualTo(CLOSED_RETRY);
+            }
+            assertThat(took).as("two timed-out calls").isLessThanOrEqualTo(TIMEOUT.multipliedBy(2).plus(MARGIN));
+            assertThat(failures).hasSize(2).allSatisfy(f -> assertThat(isTimeout(f)).as("%s", f).isTrue());
+        }
+    }
+
     /** @return how many times Redis ran EVALSHA and EVAL ({@code INFO commandstats}) */
     private static long scriptCalls(RespClient redis) {
         return commandCalls(redis, "evalsha") + commandCalls(redis, "eval");
