@@ -92,6 +92,8 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
     private Iterator<Map.Entry<K, LocalLimiter>> cursor;
     /** Held keys examined by sweeps, in total: lets tests check the work one call does. */
     private final AtomicLong examined = new AtomicLong();
+    /** Keys dropped by sweeps, in total (for tests). */
+    private final AtomicLong droppedTotal = new AtomicLong();
     /**
      * The latest ticker reading a sweep retired keys at. Written before the retirements (by the
      * one running sweep), read by whoever re-creates a dropped key after finding it absent.
@@ -231,6 +233,11 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         return examined.get();
     }
 
+    /** @return the keys dropped by sweeps so far, whoever ran them (for tests) */
+    long droppedBySweeps() {
+        return droppedTotal.get();
+    }
+
     /**
      * Reserves a slot for a new key and makes its limiter, not yet published. The limiter is full
      * at every reading, as a fresh one is, unless a sweep read a later time than {@code now} (the
@@ -324,6 +331,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
             }
             cursor = it;
             examined.addAndGet(seen);
+            droppedTotal.addAndGet(dropped);
             return dropped;
         } finally {
             sweeping.set(false);

@@ -313,6 +313,10 @@ class LocalKeyedRateLimiterTest {
                 assertThat(granted[k][r].get()).as("key %d round %d", k, r).isEqualTo(expected);
             }
         }
-        assertThat(dropped.get()).as("the sweeper really dropped keys during the run").isPositive();
+        // Drops race the decisions whoever makes them: the sweeper thread, or the incremental
+        // sweeps a re-created key's insertion runs (with 8 keys, those cover the whole map).
+        assertThat(keyed.droppedBySweeps()).as("keys really were dropped during the run").isPositive();
+        assertThat(dropped.get()).as("what the sweeper saw dropped is among them")
+                .isLessThanOrEqualTo(keyed.droppedBySweeps());
     }
 }
