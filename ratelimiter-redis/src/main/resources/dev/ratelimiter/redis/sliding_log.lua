@@ -15,13 +15,13 @@
 -- than one it already acted on, so a clock that steps back sees no permit return. (The newest
 -- entry a grant found expired is at least W older than that grant, so its time + W adds nothing.)
 --
--- Cost: O(log n) in the members, whatever their number. A decision reads the 8 oldest members
+-- Cost: O(log n) in the members, whatever their number. A decision reads the 4 oldest members
 -- (the head is among them unless a burst of grants just expired) and the newest; only after such
 -- a burst does it count the expired members (ZCOUNT) and read the head by rank. A refusal that
 -- needs more than the oldest live grant to leave finds its retry-after by a binary search over
 -- ranks (O(log^2 n) skiplist steps, about 20 reads for 10^6 members). A grant adds one member
--- (ZADD), sets the TTL, and removes stale members four or more at a time, at most 128 per grant
--- (amortized O(1): each member is removed once), so a log emptied by expiry shrinks lazily.
+-- (ZADD), sets the TTL, and removes the stale members, at most 128 per grant (amortized O(1):
+-- each member is removed once), so a log emptied by expiry shrinks lazily, 128 per grant.
 --
 -- Reads and decides first; only a grant writes (a refusal, an oversized request included, writes
 -- nothing, so it cannot move the time a later, earlier reading is judged at), and its first write
@@ -39,8 +39,8 @@ local function since(a, b)
   return d
 end
 
--- The oldest members (up to 8: the head is among them but after bursts of expiry), and the newest.
-local FIRST = 8
+-- The oldest members (up to 4: the head is among them but after a burst of expiry), and the newest.
+local FIRST = 4
 local oldest = redis.call('ZRANGE', key, 0, FIRST - 1, 'WITHSCORES')
 local fetched = #oldest / 2
 local newest
@@ -131,11 +131,11 @@ return finish({1, limit - live, 0, reset}, function()
     -- 0 only if a stale member had the same cumulative (2^53 permits ago): it is moved here.
     local added = redis.call('ZADD', key, int(effective), member)
     if last_time == effective then redis.call('ZREM', key, newest[1]) end
-    -- Stale members are removed four or more at a time (fewer calls), at most 128 per grant.
+    -- Stale members go at once, at most 128 per grant: the head stays among the oldest 4.
     local stale = head_rank
     if added == 0 then stale = stale - 1 end
     if stale > 128 then stale = 128 end
-    if stale >= 4 then redis.call('ZREMRANGEBYRANK', key, 0, stale - 1) end
+    if stale > 0 then redis.call('ZREMRANGEBYRANK', key, 0, stale - 1) end
   end
   redis.call('PEXPIRE', key, ttl_ms(reset, units_per_ms, grace_ms))
 end)
