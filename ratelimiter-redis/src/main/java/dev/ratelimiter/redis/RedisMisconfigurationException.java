@@ -50,6 +50,7 @@ public class RedisMisconfigurationException extends RedisRateLimiterException {
         EVICTION_POLICY
     }
 
+    /** What is misconfigured (part of the serialized form). */
     private final Reason reason;
 
     /**
