@@ -173,16 +173,11 @@ final class ExactGcraLimiter extends LocalLimiter {
             if (st == SATURATED) {
                 return DENIED;
             }
-            State next;
-            if (inDebt(st, rel)) {
-                if (queue || !fits(st, rel, a, b)) {
-                    return DENIED;
-                }
-                next = advance(st.f, st.q, s, t);
-            } else {
-                next = advance(rel, 0, s, t);
+            boolean debt = inDebt(st, rel);
+            if (debt && (queue || !fits(st, rel, a, b))) {
+                return DENIED;
             }
-            if (STATE.compareAndSet(this, st, next)) {
+            if (STATE.compareAndSet(this, st, charged(st, debt, rel, s, t))) {
                 return ALLOWED;
             }
             Backoff.spin();
@@ -215,23 +210,16 @@ final class ExactGcraLimiter extends LocalLimiter {
             if (st == SATURATED) {
                 return Decision.denied(n, 0, Math.max(1, reset), reset, capacity);
             }
-            State next;
-            if (debt) {
-                if (queue) {
-                    return Decision.denied(n, 0, reset, reset, capacity);
-                }
-                if (!fits(st, rel, a, b)) {
-                    long d = Math128.saturatedSubtract(st.f, rel);
-                    long retry = Math128.saturatedAdd(d - a, st.q > b ? 1 : 0);
-                    return Decision.denied(n, remaining(st, rel), retry, reset, capacity);
-                }
-                next = advance(st.f, st.q, s, t);
-            } else {
-                next = advance(rel, 0, s, t);
+            if (debt && queue) {
+                return Decision.denied(n, 0, reset, reset, capacity);
             }
+            if (debt && !fits(st, rel, a, b)) {
+                return Decision.denied(n, remaining(st, rel), waitToFit(st, rel, a, b), reset, capacity);
+            }
+            State next = charged(st, debt, rel, s, t);
             if (STATE.compareAndSet(this, st, next)) {
-                long resetAfter = inDebt(next, rel) ? untilFull(next, rel) : 0;
-                return Decision.allowed(n, remaining(next, rel), resetAfter, capacity);
+                // A grant costs n * p / r > 0 ns: the state it writes is in debt at rel.
+                return Decision.allowed(n, remaining(next, rel), untilFull(next, rel), capacity);
             }
             Backoff.spin();
         }
@@ -279,26 +267,23 @@ final class ExactGcraLimiter extends LocalLimiter {
             if (st == SATURATED) {
                 return DENIED;
             }
-            State next;
-            if (inDebt(st, rel)) {
-                long d = Math128.saturatedSubtract(st.f, rel);
+            wait = 0;
+            boolean debt = inDebt(st, rel);
+            if (debt) {
                 if (queue) {
                     // The permits waiting, this request included, must fit the queue.
                     if (!fits(st, rel, a, b)) {
                         return DENIED;
                     }
                     wait = untilFull(st, rel);
-                } else {
-                    wait = fits(st, rel, a, b) ? 0 : Math128.saturatedAdd(d - a, st.q > b ? 1 : 0);
+                } else if (!fits(st, rel, a, b)) {
+                    wait = waitToFit(st, rel, a, b);
                 }
                 if (wait > timeoutNanos) {
                     return DENIED;
                 }
-                next = advance(st.f, st.q, s, t);
-            } else {
-                wait = 0;
-                next = advance(rel, 0, s, t);
             }
+            State next = charged(st, debt, rel, s, t);
             if (STATE.compareAndSet(this, st, next)) {
                 reserved = next;
                 replaced = st;
@@ -324,6 +309,22 @@ final class ExactGcraLimiter extends LocalLimiter {
     private static boolean fits(State st, long rel, long a, long b) {
         long d = Math128.saturatedSubtract(st.f, rel);
         return d < a || (d == a && st.q <= b);
+    }
+
+    /**
+     * For a state in debt whose request does not fit: the smallest whole wait {@code w} after
+     * which it does, {@code d - a}, plus one when {@code q > b}.
+     */
+    private static long waitToFit(State st, long rel, long a, long b) {
+        return Math128.saturatedAdd(Math128.saturatedSubtract(st.f, rel) - a, st.q > b ? 1 : 0);
+    }
+
+    /**
+     * The state after a grant costing {@code n * p = s * r + t} at {@code rel}: from the full-at
+     * time when the state is in debt ({@code debt == inDebt(st, rel)}), else from {@code rel}.
+     */
+    private State charged(State st, boolean debt, long rel, long s, long t) {
+        return debt ? advance(st.f, st.q, s, t) : advance(rel, 0, s, t);
     }
 
     /** For a state in debt: {@code ceil(D / r)}, the whole nanoseconds until it is full. */

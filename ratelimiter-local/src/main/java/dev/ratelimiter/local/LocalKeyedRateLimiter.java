@@ -176,7 +176,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
     public boolean tryAcquire(K key, long permits, Duration timeout) throws InterruptedException {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
-        long timeoutNanos = LocalLimiter.toNanosSaturated(timeout);
+        long timeoutNanos = Checks.timeoutNanos(timeout);
         long start = ticker.read();
         long now = start;
         while (true) {

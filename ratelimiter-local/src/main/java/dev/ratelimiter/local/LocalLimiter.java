@@ -99,7 +99,7 @@ abstract class LocalLimiter implements RateLimiter {
     @Override
     public final boolean tryAcquire(long permits, Duration timeout) throws InterruptedException {
         Checks.requested(permits);
-        return acquireBlocking(permits, toNanosSaturated(timeout)) == ALLOWED;
+        return acquireBlocking(permits, Checks.timeoutNanos(timeout)) == ALLOWED;
     }
 
     /**
@@ -169,15 +169,6 @@ abstract class LocalLimiter implements RateLimiter {
                 throw e;
             }
         }
-    }
-
-    /**
-     * @param timeout a timeout
-     * @return it in nanoseconds, saturated to {@code Long.MAX_VALUE}
-     * @throws NullPointerException if {@code timeout} is {@code null}
-     */
-    static long toNanosSaturated(Duration timeout) {
-        return Checks.timeoutNanos(timeout);
     }
 
     @Override

@@ -379,7 +379,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         if (permits > max) {
             return false; // never grantable: no round trip, no wait
         }
-        return Polling.acquire(() -> decideInterruptibly(key, permits), Polling.timeoutNanos(timeout),
+        return Polling.acquire(() -> decideInterruptibly(key, permits), Checks.timeoutNanos(timeout),
                 clock.deadlineTicker(), sleeper);
     }
 

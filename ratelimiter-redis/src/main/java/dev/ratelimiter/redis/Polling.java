@@ -3,8 +3,6 @@ package dev.ratelimiter.redis;
 import dev.ratelimiter.Decision;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
-import dev.ratelimiter.internal.Checks;
-import java.time.Duration;
 
 /**
  * The blocking acquire of the limits that reserve nothing (the sliding windows, composites, and
@@ -20,14 +18,6 @@ final class Polling {
     }
 
     private Polling() {
-    }
-
-    /**
-     * @param timeout a timeout
-     * @return it in nanoseconds, saturated, and 0 when it is zero or negative (do not wait)
-     */
-    static long timeoutNanos(Duration timeout) {
-        return Checks.timeoutNanos(timeout);
     }
 
     /**

@@ -206,7 +206,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         if (permits > args.max) {
             return false; // never grantable: no round trip, no wait
         }
-        long timeoutNanos = Polling.timeoutNanos(timeout);
+        long timeoutNanos = Checks.timeoutNanos(timeout);
         Ticker ticker = clock.deadlineTicker();
         if (args.script == Scripts.GCRA) {
             try {
