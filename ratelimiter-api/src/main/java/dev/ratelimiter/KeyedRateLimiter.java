@@ -79,6 +79,71 @@ public interface KeyedRateLimiter<K> {
     Limit limit();
 
     /**
+     * Answers what {@link #decide(Object, long) decide(key, permits)} would answer now, consuming
+     * and writing nothing; see {@link RateLimiter#peek(long)}. A key that holds no state is
+     * reported full and stays absent.
+     *
+     * @param key     the key
+     * @param permits the number of permits, {@code > 0}
+     * @return the decision {@code decide(key, permits)} would return at this instant
+     * @throws NullPointerException     if {@code key} is {@code null}
+     * @throws IllegalArgumentException if {@code permits <= 0}
+     */
+    Decision peek(K key, long permits);
+
+    /**
+     * Returns how many permits one request for {@code key} could be granted now; see
+     * {@link RateLimiter#availablePermits()}.
+     *
+     * @param key the key
+     * @return the permits available now for {@code key}, {@code >= 0}
+     * @throws NullPointerException if {@code key} is {@code null}
+     */
+    long availablePermits(K key);
+
+    /**
+     * Puts {@code key} back in its initial state (full, its history forgotten); see
+     * {@link RateLimiter#reset()}.
+     *
+     * @param key the key
+     * @throws NullPointerException if {@code key} is {@code null}
+     */
+    void reset(K key);
+
+    /**
+     * Gives back {@code permits} permits of earlier grants to {@code key}, never beyond full; see
+     * {@link RateLimiter#refund(long)} for what it means per algorithm.
+     *
+     * @param key     the key
+     * @param permits the number of permits to give back, {@code > 0}
+     * @throws NullPointerException     if {@code key} is {@code null}
+     * @throws IllegalArgumentException if {@code permits <= 0}
+     */
+    void refund(K key, long permits);
+
+    /**
+     * Takes every permit available now for {@code key} and returns how many were taken; see
+     * {@link RateLimiter#drain()}.
+     *
+     * @param key the key
+     * @return the permits taken, {@code >= 0}
+     * @throws NullPointerException if {@code key} is {@code null}
+     */
+    long drain(K key);
+
+    /**
+     * Replaces the limit every key is held to, keeping each key's state by the rules of
+     * {@link RateLimiter#reconfigure(Limit)}. A decision for any key made at the same time as the
+     * change is decided wholly under the old limit or wholly under the new one.
+     *
+     * @param limit the new limit
+     * @throws NullPointerException     if {@code limit} is {@code null}
+     * @throws IllegalArgumentException if {@code limit} is of another family, or a counter's
+     *                                  window length differs
+     */
+    void reconfigure(Limit limit);
+
+    /**
      * Returns a {@link RateLimiter} view of one key, for use with the {@link Decorators}.
      * The view holds no state of its own: it delegates every call to this keyed limiter.
      *
@@ -108,6 +173,42 @@ public interface KeyedRateLimiter<K> {
             @Override
             public Limit limit() {
                 return keyed.limit();
+            }
+
+            @Override
+            public Decision peek(long permits) {
+                return keyed.peek(key, permits);
+            }
+
+            @Override
+            public long availablePermits() {
+                return keyed.availablePermits(key);
+            }
+
+            @Override
+            public void reset() {
+                keyed.reset(key);
+            }
+
+            @Override
+            public void refund(long permits) {
+                keyed.refund(key, permits);
+            }
+
+            @Override
+            public long drain() {
+                return keyed.drain(key);
+            }
+
+            /**
+             * Refused: the limit belongs to every key, so change it on the keyed limiter.
+             *
+             * @throws UnsupportedOperationException always
+             */
+            @Override
+            public void reconfigure(Limit limit) {
+                throw new UnsupportedOperationException("reconfigure the keyed limiter " + keyed
+                        + ", not the view of its key " + key + ": its limit is every key's");
             }
 
             @Override

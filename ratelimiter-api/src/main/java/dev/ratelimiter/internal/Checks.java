@@ -1,5 +1,7 @@
 package dev.ratelimiter.internal;
 
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.SlidingWindow;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.Objects;
@@ -172,5 +174,40 @@ public final class Checks {
         } catch (ArithmeticException overflow) {
             return Long.MAX_VALUE;
         }
+    }
+
+    /**
+     * Checks that a limiter enforcing {@code current} may be reconfigured to {@code next} keeping
+     * its state: both of the GCRA family ({@link dev.ratelimiter.TokenBucket},
+     * {@link dev.ratelimiter.LeakyBucket}), both sliding window logs, or both sliding window
+     * counters with the same window length.
+     *
+     * @param current the limit enforced now
+     * @param next    the new limit
+     * @return {@code next}
+     * @throws NullPointerException     if {@code next} is {@code null}
+     * @throws IllegalArgumentException if the change would not keep the state
+     */
+    public static Limit reconfiguration(Limit current, Limit next) {
+        Objects.requireNonNull(next, "limit");
+        String from = family(current);
+        String to = family(next);
+        if (!from.equals(to)) {
+            throw new IllegalArgumentException("limit must be of the same family as the current one ("
+                    + from + ") to keep the state: limit=" + next + ", current=" + current);
+        }
+        if (current instanceof SlidingWindow c && next instanceof SlidingWindow n
+                && c.mode() == SlidingWindow.Mode.COUNTER && c.windowNanos() != n.windowNanos()) {
+            throw new IllegalArgumentException("a sliding window counter keeps its window length when "
+                    + "reconfigured (its fixed windows would not line up): limit=" + next + ", current=" + current);
+        }
+        return next;
+    }
+
+    private static String family(Limit limit) {
+        if (limit instanceof SlidingWindow w) {
+            return w.mode() == SlidingWindow.Mode.LOG ? "sliding window log" : "sliding window counter";
+        }
+        return "token bucket / leaky bucket";
     }
 }
