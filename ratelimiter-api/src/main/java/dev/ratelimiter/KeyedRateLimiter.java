@@ -89,7 +89,9 @@ public interface KeyedRateLimiter<K> {
      * @throws NullPointerException     if {@code key} is {@code null}
      * @throws IllegalArgumentException if {@code permits <= 0}
      */
-    Decision peek(K key, long permits);
+    default Decision peek(K key, long permits) { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Returns how many permits one request for {@code key} could be granted now; see
@@ -99,7 +101,9 @@ public interface KeyedRateLimiter<K> {
      * @return the permits available now for {@code key}, {@code >= 0}
      * @throws NullPointerException if {@code key} is {@code null}
      */
-    long availablePermits(K key);
+    default long availablePermits(K key) { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Puts {@code key} back in its initial state (full, its history forgotten); see
@@ -108,7 +112,9 @@ public interface KeyedRateLimiter<K> {
      * @param key the key
      * @throws NullPointerException if {@code key} is {@code null}
      */
-    void reset(K key);
+    default void reset(K key) { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Gives back {@code permits} permits of earlier grants to {@code key}, never beyond full; see
@@ -119,7 +125,9 @@ public interface KeyedRateLimiter<K> {
      * @throws NullPointerException     if {@code key} is {@code null}
      * @throws IllegalArgumentException if {@code permits <= 0}
      */
-    void refund(K key, long permits);
+    default void refund(K key, long permits) { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Takes every permit available now for {@code key} and returns how many were taken; see
@@ -129,7 +137,9 @@ public interface KeyedRateLimiter<K> {
      * @return the permits taken, {@code >= 0}
      * @throws NullPointerException if {@code key} is {@code null}
      */
-    long drain(K key);
+    default long drain(K key) { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Replaces the limit every key is held to, keeping each key's state by the rules of
@@ -141,7 +151,9 @@ public interface KeyedRateLimiter<K> {
      * @throws IllegalArgumentException if {@code limit} is of another family, or a counter's
      *                                  window length differs
      */
-    void reconfigure(Limit limit);
+    default void reconfigure(Limit limit) { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Returns a {@link RateLimiter} view of one key, for use with the {@link Decorators}.

@@ -119,7 +119,9 @@ public interface RateLimiter {
      * @return the decision {@code decide(permits)} would return at this instant; never {@code null}
      * @throws IllegalArgumentException if {@code permits <= 0}
      */
-    Decision peek(long permits);
+    default Decision peek(long permits) { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Returns how many permits one request could be granted now: the largest {@code n} for which
@@ -127,13 +129,17 @@ public interface RateLimiter {
      *
      * @return the permits available now, {@code >= 0}
      */
-    long availablePermits();
+    default long availablePermits() { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Puts this limiter back in its initial state, as if just created: full, its history
      * forgotten. In Redis the shared key is deleted, so every process sharing it sees the reset.
      */
-    void reset();
+    default void reset() { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Gives back {@code permits} permits of earlier grants, for instance when the work they paid
@@ -152,7 +158,9 @@ public interface RateLimiter {
      * @param permits the number of permits to give back, {@code > 0}
      * @throws IllegalArgumentException if {@code permits <= 0}
      */
-    void refund(long permits);
+    default void refund(long permits) { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Takes every permit available now, as one grant of {@link #availablePermits()} permits would,
@@ -161,7 +169,9 @@ public interface RateLimiter {
      *
      * @return the permits taken, {@code >= 0}
      */
-    long drain();
+    default long drain() { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 
     /**
      * Replaces the limit this limiter enforces, keeping its state: a decision made at the same
@@ -190,5 +200,7 @@ public interface RateLimiter {
      * @throws IllegalArgumentException if {@code limit} is of another family, or a counter's
      *                                  window length differs
      */
-    void reconfigure(Limit limit);
+    default void reconfigure(Limit limit) { // TEMPORARY until every backend implements it
+        throw new UnsupportedOperationException("not implemented yet");
+    }
 }
