@@ -12,12 +12,16 @@ import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.TokenBucket;
 import dev.ratelimiter.conformance.FakeClock;
+import dev.ratelimiter.http.ProblemDetails;
+import dev.ratelimiter.http.RateLimitFilter;
+import dev.ratelimiter.http.RateLimitHeaders;
 import dev.ratelimiter.local.LocalKeyedRateLimiter;
 import dev.ratelimiter.local.LocalRateLimiters;
 import dev.ratelimiter.redis.CompositeLimiter;
 import dev.ratelimiter.redis.FailurePolicy;
 import dev.ratelimiter.redis.RedisRateLimiters;
 import io.lettuce.core.ClientOptions;
+import jakarta.servlet.Filter;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -199,6 +203,31 @@ class ReadmeExamplesTest {
         assertThat(ceilSeconds(1_000_000_000L)).isEqualTo(1);
         assertThat(ceilSeconds(1_000_000_001L)).isEqualTo(2);
         assertThat(ceilSeconds(Decision.NEVER)).isEqualTo(Long.MAX_VALUE / 1_000_000_000L + 1);
+    }
+
+    @Test
+    void ietfFields() {
+        RateLimiter limiter = LocalRateLimiters.create(TokenBucket.of(100, 10, Duration.ofSeconds(1)), new FakeClock());
+        assertThat(limiter.tryAcquire(100)).isTrue();
+        Decision decision = limiter.decide(30);
+        String policy = RateLimitHeaders.policy("api", limiter.limit());   // "api";q=100;w=10
+        String state = RateLimitHeaders.rateLimit("api", decision);        // "api";r=0;t=3 when refused
+
+        assertThat(policy).isEqualTo("\"api\";q=100;w=10");
+        assertThat(state).isEqualTo("\"api\";r=0;t=3");
+        assertThat(RateLimitHeaders.retryAfterSeconds(decision)).isEqualTo(3);
+        assertThat(ProblemDetails.json("api", decision)).contains("\"status\":429", "\"retryAfter\":3");
+    }
+
+    @Test
+    void servletFilter() {
+        KeyedRateLimiter<String> perClient = LocalRateLimiters.keyed(TokenBucket.of(100, 10, Duration.ofSeconds(1)));
+        Filter filter = RateLimitFilter.builder("api", perClient)
+                .key(request -> request.getHeader("X-Api-Key"))   // default: the client address
+                .cost(request -> 1)                                // permits per request; 0 lets it through
+                .build();
+
+        assertThat(filter).hasToString("RateLimitFilter{policy=api, limiter=" + perClient + "}");
     }
 
     @Test
