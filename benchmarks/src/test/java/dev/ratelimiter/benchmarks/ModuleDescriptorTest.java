@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.conformance.FakeClock;
+import dev.ratelimiter.http.RateLimitHeaders;
 import dev.ratelimiter.local.LocalRateLimiters;
 import dev.ratelimiter.redis.RedisRateLimiters;
 import io.lettuce.core.RedisClient;
@@ -47,6 +48,7 @@ class ModuleDescriptorTest {
     private static final String LOCAL = "dev.ratelimiter.local";
     private static final String REDIS = "dev.ratelimiter.redis";
     private static final String CONFORMANCE = "dev.ratelimiter.conformance";
+    private static final String HTTP = "dev.ratelimiter.http";
 
     @TempDir
     Path dir;
@@ -57,10 +59,11 @@ class ModuleDescriptorTest {
                 locationOf(RateLimiter.class),
                 locationOf(LocalRateLimiters.class),
                 locationOf(RedisRateLimiters.class),
-                locationOf(FakeClock.class));
+                locationOf(FakeClock.class),
+                locationOf(RateLimitHeaders.class));
 
         Map<String, Map<String, Set<String>>> exports = new TreeMap<>();
-        for (String name : List.of(API, LOCAL, REDIS, CONFORMANCE)) {
+        for (String name : List.of(API, LOCAL, REDIS, CONFORMANCE, HTTP)) {
             ModuleDescriptor descriptor = finder.find(name)
                     .orElseThrow(() -> new AssertionError("no module named " + name))
                     .descriptor();
@@ -80,7 +83,8 @@ class ModuleDescriptorTest {
                         "dev.ratelimiter.internal", Set.of(CONFORMANCE, LOCAL, REDIS)),
                 LOCAL, Map.of("dev.ratelimiter.local", Set.of("*")),
                 REDIS, Map.of("dev.ratelimiter.redis", Set.of("*")),
-                CONFORMANCE, Map.of("dev.ratelimiter.conformance", Set.of("*"))));
+                CONFORMANCE, Map.of("dev.ratelimiter.conformance", Set.of("*")),
+                HTTP, Map.of("dev.ratelimiter.http", Set.of("*"))));
     }
 
     @Test
