@@ -72,6 +72,89 @@ final class FailureHandler {
      *                          is always thrown (unless the request is oversized)
      */
     Decision onFailure(String key, long permits, Throwable failure) {
+        return answer(key, permits, failure, false);
+    }
+
+    /**
+     * Answers a failed {@code peek} as {@link #onFailure} answers a decision, except that the
+     * local fallback is peeked at, not consumed from.
+     *
+     * @param failure what the peek failed with
+     * @return the policy's answer
+     * @throws RuntimeException as {@link #onFailure}
+     */
+    Decision onPeekFailure(String key, long permits, Throwable failure) {
+        return answer(key, permits, failure, true);
+    }
+
+    /**
+     * Answers a failed {@code availablePermits}: the most a decision would grant under the policy
+     * (fail open: the limit's largest request; fail closed: 0; the local fallback: its own).
+     *
+     * @param failure what the call failed with
+     * @return the permits available by the policy
+     * @throws RuntimeException the failure under {@link FailurePolicy#propagate()}, or if it is
+     *                          a misconfiguration or not a Redis failure
+     */
+    long onAvailableFailure(String key, Throwable failure) {
+        RedisRateLimiterException redisFailure = redisFailure(failure);
+        if (redisFailure instanceof RedisMisconfigurationException) {
+            throw redisFailure;
+        }
+        return switch (policy.kind()) {
+            case FAIL_OPEN -> maxPermits;
+            case FAIL_CLOSED -> 0;
+            case FALLBACK -> local.availablePermits(key);
+            default -> throw redisFailure;
+        };
+    }
+
+    /**
+     * Answers a failed write ({@code reset}, {@code refund}, {@code drain}): under the local
+     * fallback it is applied to the fallback limiter (which answers the decisions while Redis is
+     * down); under fail open it is dropped and logged; under fail closed and propagate, and for a
+     * misconfiguration whatever the policy, the failure is thrown.
+     *
+     * @param op       the operation, for the log
+     * @param failure  what the call failed with
+     * @param fallback applies the operation to the local fallback limiter; returns its result
+     * @return what the fallback returned, or 0 when the operation was dropped
+     * @throws RuntimeException the failure, as described
+     */
+    long onWriteFailure(String key, String op, Throwable failure,
+                        java.util.function.ToLongFunction<LocalKeyedRateLimiter<String>> fallback) {
+        RedisRateLimiterException redisFailure = redisFailure(failure);
+        if (redisFailure instanceof RedisMisconfigurationException) {
+            throw redisFailure;
+        }
+        switch (policy.kind()) {
+            case FAIL_OPEN:
+                Diagnostics.LOG.log(System.Logger.Level.WARNING, "Redis could not " + op + " the rate limit of key "
+                        + key + "; dropped under the fail-open policy: " + redisFailure.getMessage());
+                return 0;
+            case FALLBACK:
+                return fallback.applyAsLong(local);
+            default:
+                throw redisFailure;
+        }
+    }
+
+    /**
+     * The same handler for another limit of the same family: its largest request, and the local
+     * fallback reconfigured to that limit's share (keeping its state).
+     *
+     * @param limit the new limit
+     * @return the handler for it
+     */
+    FailureHandler reconfigured(Limit limit) {
+        if (local != null) {
+            local.reconfigure(divide(limit, policy.instances()));
+        }
+        return new FailureHandler(policy, limit.maxPermits(), local, listener);
+    }
+
+    /** The Redis failure within {@code failure}, told to the listener; anything else is rethrown. */
+    private RedisRateLimiterException redisFailure(Throwable failure) {
         Throwable cause = failure;
         while (cause instanceof CompletionException && cause.getCause() != null) {
             cause = cause.getCause();
@@ -86,6 +169,11 @@ final class FailureHandler {
             throw new CompletionException(cause);
         }
         report(redisFailure);
+        return redisFailure;
+    }
+
+    private Decision answer(String key, long permits, Throwable failure, boolean peek) {
+        RedisRateLimiterException redisFailure = redisFailure(failure);
         if (permits > maxPermits) {
             // Never grantable: the answer needs no Redis, whatever the policy (even propagate).
             return Decision.exceeding(permits, 0, 0, maxPermits);
@@ -100,7 +188,7 @@ final class FailureHandler {
             case FAIL_CLOSED:
                 return Decision.denied(permits, 0, policy.retryAfterNanos(), policy.retryAfterNanos(), maxPermits);
             case FALLBACK:
-                return local.decide(key, permits);
+                return peek ? local.peek(key, permits) : local.decide(key, permits);
             default:
                 throw redisFailure;
         }

@@ -55,25 +55,70 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     private final ScriptCaller caller;
     private final String name;
     private final String prefix;
-    private final LimitArgs args;
     private final RedisRateLimiters.Clock clock;
     private final Sleeper sleeper;
     /** The clock reading the fixed windows of a counter start from, when its key is absent. */
     private final String origin;
     private final String unitsPerMs;
     private final String graceMs;
-    /** The GCRA script's flags: 1 for the queue, 0 for the bucket and the meter. */
-    private final String gcraFlags;
-    /** What a decision Redis could not take is answered with. */
-    private final FailureHandler failures;
     /** The start of every Redis key of this limiter: {@code <prefix>{<name>:}. */
     private final String keyStart;
     /**
-     * The script's arguments with the clock reading (index 0) and the permits (index 4 for the
-     * GCRA, 3 for the windows) left {@code null}: the constant ones are built once.
+     * The limit and everything derived from it, replaced whole by {@link #reconfigure}: every
+     * call reads it once, so it is decided wholly under one limit.
      */
-    private final String[] argvTemplate;
-    private final int permitsIndex;
+    private volatile Config config;
+
+    /** The largest refund one script call takes: larger ones are clamped (2^52, exact in Lua). */
+    private static final long MAX_REFUND = LimitArgs.MAX_EXACT;
+
+    /** One limit's script arguments and failure handler. Immutable. */
+    private static final class Config {
+        final LimitArgs args;
+        /** The GCRA script's flags: 1 for the queue, 0 for the bucket and the meter. */
+        final String gcraFlags;
+        /** What a call Redis could not answer is answered with. */
+        final FailureHandler failures;
+        /**
+         * The sliding log's floor: grants at or before it are forgotten whatever the window
+         * ({@code ""}: none). Set when the window grows, to the horizon the old window had then.
+         */
+        final String floor;
+        /**
+         * The script's arguments with the clock reading (index 0) and the permits (index 4 for the
+         * GCRA, 3 for the windows) left {@code null}: the constant ones are built once. The
+         * operations' template has the operation's slot ({@link #modeIndex}) too.
+         */
+        final String[] argvTemplate;
+        final String[] opTemplate;
+        final int permitsIndex;
+        final int modeIndex;
+
+        Config(LimitArgs args, FailureHandler failures, String floor, String origin, String unitsPerMs,
+               String graceMs) {
+            this.args = args;
+            this.failures = failures;
+            this.floor = floor;
+            this.gcraFlags = args.queue ? "1" : "0";
+            String max = Long.toString(args.max);
+            String period = Long.toString(args.period);
+            this.opTemplate = switch (args.script) {
+                case GCRA -> new String[] {null, max, Long.toString(args.rate), period, null, gcraFlags, unitsPerMs,
+                        graceMs, null};
+                case SLIDING_LOG -> new String[] {null, max, period, null, unitsPerMs, graceMs, null, floor};
+                case SLIDING_COUNTER -> new String[] {null, max, period, null, origin, unitsPerMs, graceMs, null};
+            };
+            this.modeIndex = args.script == Scripts.GCRA ? 8 : args.script == Scripts.SLIDING_LOG ? 6 : 7;
+            if (args.script == Scripts.SLIDING_LOG && !floor.isEmpty()) {
+                String[] t = opTemplate.clone();
+                t[modeIndex] = "";
+                this.argvTemplate = t;
+            } else {
+                this.argvTemplate = java.util.Arrays.copyOf(opTemplate, modeIndex);
+            }
+            this.permitsIndex = args.script == Scripts.GCRA ? 4 : 3;
+        }
+    }
 
     RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
                       Sleeper sleeper, long graceMs) {
@@ -82,27 +127,16 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
                       Sleeper sleeper, long graceMs, FailureHandler failures) {
-        this.failures = failures;
         this.caller = caller;
         this.prefix = prefix;
         this.name = name;
-        this.args = args;
         this.clock = clock;
         this.sleeper = sleeper;
         this.origin = clock.redisTime() ? "0" : Long.toString(clock.now(args.span));
         this.unitsPerMs = Long.toString(1_000_000L / clock.unitNanos());
         this.graceMs = Long.toString(graceMs);
-        this.gcraFlags = args.queue ? "1" : "0";
         this.keyStart = prefix + '{' + name + ':'; // as RedisKeys.tagged writes it
-        String max = Long.toString(args.max);
-        String period = Long.toString(args.period);
-        this.argvTemplate = switch (args.script) {
-            case GCRA -> new String[] {null, max, Long.toString(args.rate), period, null, gcraFlags, unitsPerMs,
-                    this.graceMs};
-            case SLIDING_LOG -> new String[] {null, max, period, null, unitsPerMs, this.graceMs};
-            case SLIDING_COUNTER -> new String[] {null, max, period, null, origin, unitsPerMs, this.graceMs};
-        };
-        this.permitsIndex = args.script == Scripts.GCRA ? 4 : 3;
+        this.config = new Config(args, failures, "", origin, unitsPerMs, this.graceMs);
     }
 
     /**
@@ -116,10 +150,19 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     }
 
     /** @return the script's arguments for one decision */
-    private String[] argv(long permits) {
-        String[] argv = argvTemplate.clone();
-        argv[0] = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
-        argv[permitsIndex] = permits == 1 ? "1" : Long.toString(permits);
+    private String[] argv(Config c, long permits) {
+        String[] argv = c.argvTemplate.clone();
+        argv[0] = clock.redisTime() ? "redis" : Long.toString(clock.now(c.args.span));
+        argv[c.permitsIndex] = permits == 1 ? "1" : Long.toString(permits);
+        return argv;
+    }
+
+    /** @return the script's arguments for one operation ({@code peek}, {@code reset}, ...) */
+    private String[] argv(Config c, long permits, String mode) {
+        String[] argv = c.opTemplate.clone();
+        argv[0] = clock.redisTime() ? "redis" : Long.toString(clock.now(c.args.span));
+        argv[c.permitsIndex] = Long.toString(permits);
+        argv[c.modeIndex] = mode;
         return argv;
     }
 
@@ -127,17 +170,18 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     public CompletionStage<Decision> decideAsync(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
+        Config c = config;
         String[] argv;
         try {
-            argv = argv(permits);
+            argv = argv(c, permits);
         } catch (IllegalStateException outOfRange) {
             return CompletableFuture.failedFuture(outOfRange); // async callers get a failed stage
         }
-        return caller.call(args.script, redisKey(key), argv).handle((reply, failure) -> failure == null
-                ? toDecision(reply, permits) : failures.onFailure(key, permits, failure));
+        return caller.call(c.args.script, redisKey(key), argv).handle((reply, failure) -> failure == null
+                ? toDecision(c.args, reply, permits) : c.failures.onFailure(key, permits, failure));
     }
 
-    private Decision toDecision(List<Object> reply, long permits) {
+    private Decision toDecision(LimitArgs args, List<Object> reply, long permits) {
         boolean allowed = ((Long) reply.get(0)) == 1L;
         long remaining = (Long) reply.get(1);
         long retry = (Long) reply.get(2);
@@ -169,20 +213,174 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     /** {@link #decide}, an interrupt while waiting for Redis thrown as such (blocking acquires). */
     private Decision decideInterruptibly(String key, long permits) throws InterruptedException {
+        Config c = config;
         List<Object> reply;
         try {
-            reply = caller.callSync(args.script, redisKey(key), argv(permits));
+            reply = caller.callSync(c.args.script, redisKey(key), argv(c, permits));
         } catch (RedisRateLimiterException failed) {
-            return failures.onFailure(key, permits, failed);
+            return c.failures.onFailure(key, permits, failed);
         }
-        return toDecision(reply, permits);
+        return toDecision(c.args, reply, permits);
+    }
+
+    /**
+     * One operation's script call, waited for (bounded by the call's timeout). An interrupt while
+     * waiting is not a Redis failure: it is thrown as {@link ScriptCaller#interrupted} makes it,
+     * and the policy does not answer it.
+     */
+    private List<Object> operation(Config c, String key, long permits, String mode) {
+        try {
+            return caller.callSync(c.args.script, redisKey(key), argv(c, permits, mode));
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One read-only script call: nothing is written, no key is created and no TTL is touched.
+     * If Redis cannot answer, the failure policy answers as it would the decision (the local
+     * fallback is peeked at, not consumed from).
+     */
+    @Override
+    public Decision peek(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        Config c = config;
+        try {
+            return toDecision(c.args, operation(c, key, permits, "peek"), permits);
+        } catch (RedisRateLimiterException failed) {
+            return c.failures.onPeekFailure(key, permits, failed);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One read-only script call. If Redis cannot answer: the limit's largest request under
+     * fail open, 0 under fail closed, the local fallback's own count under the fallback.
+     */
+    @Override
+    public long availablePermits(String key) {
+        Objects.requireNonNull(key, "key");
+        Config c = config;
+        try {
+            // A request above the limit decides nothing and reports the permits available as they are.
+            return (Long) operation(c, key, c.args.max + 1, "peek").get(1);
+        } catch (RedisRateLimiterException failed) {
+            return c.failures.onAvailableFailure(key, failed);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Deletes the key's Redis key, so every process sharing it sees the reset. If Redis cannot
+     * do it: under the local fallback the fallback's key is reset; under fail open it is dropped
+     * and logged; otherwise the {@link RedisRateLimiterException} is thrown.
+     */
+    @Override
+    public void reset(String key) {
+        Objects.requireNonNull(key, "key");
+        Config c = config;
+        try {
+            operation(c, key, 1, "reset");
+        } catch (RedisRateLimiterException failed) {
+            c.failures.onWriteFailure(key, "reset", failed, local -> {
+                local.reset(key);
+                return 0;
+            });
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One script call; a refund of more than 2^52 permits gives back 2^52. If Redis cannot do
+     * it: under the local fallback the refund goes to the fallback; under fail open it is
+     * dropped and logged; otherwise the {@link RedisRateLimiterException} is thrown.
+     */
+    @Override
+    public void refund(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        Config c = config;
+        try {
+            operation(c, key, Math.min(permits, MAX_REFUND), "refund");
+        } catch (RedisRateLimiterException failed) {
+            c.failures.onWriteFailure(key, "refund", failed, local -> {
+                local.refund(key, permits);
+                return 0;
+            });
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One script call. If Redis cannot do it: under the local fallback the fallback is
+     * drained; under fail open nothing is taken (0, logged); otherwise the
+     * {@link RedisRateLimiterException} is thrown.
+     */
+    @Override
+    public long drain(String key) {
+        Objects.requireNonNull(key, "key");
+        Config c = config;
+        List<Object> reply;
+        try {
+            reply = operation(c, key, 1, "drain");
+        } catch (RedisRateLimiterException failed) {
+            return c.failures.onWriteFailure(key, "drain", failed, local -> local.drain(key));
+        }
+        return ((Long) reply.get(0)) == 1L ? (Long) reply.get(4) : 0;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Applies to this process only: no Redis key is written. Other processes sharing the keys
+     * keep deciding with their own limit on the same stored state. A sliding window log whose
+     * window grows reads the Redis time once (in Redis-time mode) to remember the horizon of the
+     * old window; if Redis cannot answer, it is not remembered, so the longer window may count
+     * grants the old one had forgotten (fewer permits, never more).
+     */
+    @Override
+    public synchronized void reconfigure(Limit limit) {
+        Config c = config;
+        Checks.reconfiguration(c.args.limit, limit);
+        LimitArgs next = LimitArgs.of(limit, clock.unitNanos());
+        String floor = c.floor;
+        if (next.script == Scripts.SLIDING_LOG && next.period > c.args.period) {
+            floor = logFloor(c);
+        }
+        config = new Config(next, c.failures.reconfigured(limit), floor, origin, unitsPerMs, graceMs);
+    }
+
+    /** The horizon of the log's current window now, or the current floor if later or unknown. */
+    private String logFloor(Config c) {
+        long now;
+        if (clock.redisTime()) {
+            try {
+                now = (Long) operation(c, "", 1, "time").get(0);
+            } catch (RedisRateLimiterException failed) {
+                return c.floor; // counts more than the old window held: under-admits only
+            }
+        } else {
+            now = clock.now(c.args.span);
+        }
+        long horizon = now - c.args.period;
+        if (!c.floor.isEmpty() && Long.parseLong(c.floor) >= horizon) {
+            return c.floor;
+        }
+        return Long.toString(horizon);
     }
 
     @Override
     public boolean tryAcquire(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
-        if (permits > args.max) {
+        if (permits > config.args.max) {
             return false; // never grantable: no round trip
         }
         return decide(key, permits).isAllowed();
@@ -192,7 +390,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     public CompletionStage<Boolean> tryAcquireAsync(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
-        if (permits > args.max) {
+        if (permits > config.args.max) {
             return CompletableFuture.completedFuture(false); // never grantable: no round trip
         }
         return decideAsync(key, permits).thenApply(Decision::isAllowed);
@@ -203,14 +401,15 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
         Objects.requireNonNull(timeout, "timeout");
-        if (permits > args.max) {
+        Config c = config;
+        if (permits > c.args.max) {
             return false; // never grantable: no round trip, no wait
         }
         long timeoutNanos = Checks.timeoutNanos(timeout);
         Ticker ticker = clock.deadlineTicker();
-        if (args.script == Scripts.GCRA) {
+        if (c.args.script == Scripts.GCRA) {
             try {
-                return reserveAndAwait(key, permits, timeoutNanos, ticker);
+                return reserveAndAwait(c, key, permits, timeoutNanos, ticker);
             } catch (RedisRateLimiterException redisFailed) {
                 // Redis could not reserve: poll instead, so that the failure policy answers
                 // each attempt (within the same deadline) as it does for every other call.
@@ -227,8 +426,10 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
      * comes; a wait that ends by an exception before the slot gives the reservation back if it is
      * still the last write.
      */
-    private boolean reserveAndAwait(String key, long permits, long timeoutNanos, Ticker ticker)
+    private boolean reserveAndAwait(Config c, String key, long permits, long timeoutNanos, Ticker ticker)
             throws InterruptedException {
+        LimitArgs args = c.args;
+        String gcraFlags = c.gcraFlags;
         String now = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
         String maxWait = Long.toString(Math.min(timeoutNanos / clock.unitNanos(), MAX_WAIT_UNITS));
         String redisKey = redisKey(key);
@@ -256,7 +457,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
                 sleeper.sleepNanos(left);
             } catch (InterruptedException | RuntimeException | Error e) {
                 if (slot - ticker.read() > 0) {
-                    release(redisKey, reserved, replaced, e);
+                    release(c, redisKey, reserved, replaced, e);
                     throw e;
                 }
                 if (e instanceof InterruptedException) {
@@ -271,7 +472,9 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     }
 
     /** Gives a reservation back if it is still the last write; a failure is recorded on {@code cause}. */
-    private void release(String redisKey, String reserved, String replaced, Throwable cause) {
+    private void release(Config c, String redisKey, String reserved, String replaced, Throwable cause) {
+        LimitArgs args = c.args;
+        String gcraFlags = c.gcraFlags;
         try {
             String now = clock.redisTime() ? "redis" : Long.toString(clock.now(args.span));
             // Not through await: the thread may be interrupted, and the call is bounded by its timeout.
@@ -313,11 +516,16 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     @Override
     public Limit limit() {
-        return args.limit;
+        return config.args.limit;
+    }
+
+    /** @return the local fallback of the failure policy, or {@code null}; for tests */
+    FailureHandler failures() {
+        return config.failures;
     }
 
     @Override
     public String toString() {
-        return "RedisKeyedLimiter{name=" + name + ", " + args.limit + '}';
+        return "RedisKeyedLimiter{name=" + name + ", " + config.args.limit + '}';
     }
 }

@@ -256,7 +256,65 @@ public final class RedisRateLimiters {
      * @throws IllegalArgumentException as {@link #keyed}
      */
     public RateLimiter create(String name, Limit limit) {
-        return keyed(name, limit).forKey("");
+        KeyedLimiter keyed = keyed(name, limit);
+        RateLimiter view = keyed.forKey("");
+        return new RateLimiter() {
+            @Override
+            public boolean tryAcquire(long permits) {
+                return view.tryAcquire(permits);
+            }
+
+            @Override
+            public dev.ratelimiter.Decision decide(long permits) {
+                return view.decide(permits);
+            }
+
+            @Override
+            public boolean tryAcquire(long permits, Duration timeout) throws InterruptedException {
+                return view.tryAcquire(permits, timeout);
+            }
+
+            @Override
+            public Limit limit() {
+                return keyed.limit();
+            }
+
+            @Override
+            public dev.ratelimiter.Decision peek(long permits) {
+                return keyed.peek("", permits);
+            }
+
+            @Override
+            public long availablePermits() {
+                return keyed.availablePermits("");
+            }
+
+            @Override
+            public void reset() {
+                keyed.reset("");
+            }
+
+            @Override
+            public void refund(long permits) {
+                keyed.refund("", permits);
+            }
+
+            @Override
+            public long drain() {
+                return keyed.drain("");
+            }
+
+            /** The single limiter owns its keyed limiter: reconfiguring it reconfigures that. */
+            @Override
+            public void reconfigure(Limit next) {
+                keyed.reconfigure(next);
+            }
+
+            @Override
+            public String toString() {
+                return "RateLimiter{" + keyed + '}';
+            }
+        };
     }
 
     /**
@@ -336,6 +394,86 @@ public final class RedisRateLimiters {
         @Override
         public Limit limit() {
             return delegate.limit();
+        }
+
+        /**
+         * {@inheritDoc}
+         *
+         * <p>One read-only script call: nothing is written, no key is created and no TTL is
+         * touched. If Redis cannot answer, the failure policy answers as it would the decision
+         * (the local fallback is peeked at, not consumed from).
+         */
+        @Override
+        public dev.ratelimiter.Decision peek(String key, long permits) {
+            return delegate.peek(key, permits);
+        }
+
+        /**
+         * {@inheritDoc}
+         *
+         * <p>One read-only script call. If Redis cannot answer: the limit's largest request
+         * under fail open, 0 under fail closed, the local fallback's own count under the fallback.
+         */
+        @Override
+        public long availablePermits(String key) {
+            return delegate.availablePermits(key);
+        }
+
+        /**
+         * {@inheritDoc}
+         *
+         * <p>Deletes the key's Redis key: every process sharing it sees the reset. If Redis cannot
+         * do it: under the local fallback the fallback's key is reset; under fail open it is
+         * dropped and logged; under fail closed and propagate the {@link RedisRateLimiterException}
+         * is thrown.
+         */
+        @Override
+        public void reset(String key) {
+            delegate.reset(key);
+        }
+
+        /**
+         * {@inheritDoc}
+         *
+         * <p>One script call; a refund of more than 2^52 permits gives back 2^52. If Redis cannot
+         * do it: under the local fallback the refund goes to the fallback; under fail open it is
+         * dropped and logged; under fail closed and propagate the
+         * {@link RedisRateLimiterException} is thrown.
+         */
+        @Override
+        public void refund(String key, long permits) {
+            delegate.refund(key, permits);
+        }
+
+        /**
+         * {@inheritDoc}
+         *
+         * <p>One script call. If Redis cannot do it: under the local fallback the fallback is
+         * drained; under fail open nothing is taken (0, logged); under fail closed and propagate
+         * the {@link RedisRateLimiterException} is thrown.
+         */
+        @Override
+        public long drain(String key) {
+            return delegate.drain(key);
+        }
+
+        /**
+         * {@inheritDoc}
+         *
+         * <p>Applies to the decisions of this process only; nothing is written to Redis. Other
+         * processes sharing the keys keep deciding with their own limit on the same stored state:
+         * a token or leaky bucket's state (the instant it is full again) means the same under any
+         * rate and capacity; a sliding window log is read by each process in its own window (a
+         * process with a longer window than the keys were kept for counts only what they still
+         * hold); a counter's counts are weighed against each process's own limit. The local
+         * fallback of the failure policy is reconfigured to the new limit's share too. A log whose
+         * window grows reads the Redis time once (in Redis-time mode) to remember the old window's
+         * horizon; if Redis cannot answer, the longer window may count grants the old one had
+         * forgotten (fewer permits, never more).
+         */
+        @Override
+        public void reconfigure(Limit limit) {
+            delegate.reconfigure(limit);
         }
 
         /**

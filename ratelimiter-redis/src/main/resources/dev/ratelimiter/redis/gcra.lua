@@ -1,7 +1,11 @@
 -- GCRA: the token bucket, the leaky bucket meter and the leaky bucket queue's immediate acquire.
 --
 -- KEYS[1]  a string, the state: the time at which the bucket is full again (absent: full), as
---          "F" or "F q": the exact time is F + q / R, with 0 <= q < R ("F" alone means q = 0).
+--          "F" or "F q R": the exact time is F + q / R, with 0 <= q < R ("F" alone means q = 0),
+--          R the rate term of the writer. A state written under another rate R' is read at this
+--          R with its fraction rounded up (q' = ceil(q * R / R'), carried into F at R): the
+--          full-at instant never moves earlier, so no permit is created by reading it under
+--          another rate. "F q" (no R: written before the rate was stored) is read at this R.
 -- ARGV     now ('redis' for TIME in us, else the caller's reading), C, R, P, n, flags, units per
 --          ms, grace ms. R permits per P time units; C the capacity, burst or queue. Flags: 1 the
 --          queue (grant at zero debt only), 0 the bucket and the meter.
@@ -28,22 +32,38 @@
 --     absent): give the reservation back only if it is still the last write (the stored state
 --     equals it, remainder included), else forfeit it: later grants were computed on top of it.
 --     Returns {1} if given back, else {0}.
-local now = read_now(ARGV[1])
+-- and four more, one call each:
+--   'peek': the decision of n permits, written nothing (no key created, no TTL touched).
+--   'reset': deletes the state (full). Returns {1}.
+--   'refund': the full-at instant moves back by n * P / R, not before now (then the key is
+--     deleted: full). Returns {1} if anything was given back, else {0} (already full).
+--   'drain': a grant of every permit available now (nothing written when none is). Returns the
+--     decision's reply with the permits taken at index 5.
+-- A granted decision's reply carries n at index 5 too (ignored by decisions).local now = read_now(ARGV[1])
 local cap, rate, period, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local queue = ARGV[6] == '1'
 local units_per_ms, grace_ms = tonumber(ARGV[7]), tonumber(ARGV[8])
 
--- A state string as (F, q); (nil, 0) if absent or empty.
+-- A state string as (F, q) at this rate; (nil, 0) if absent or empty. A fraction written under
+-- another rate is rounded up to this rate's (carried into F when it reaches a whole unit).
 local function parse(s)
   if not s or s == '' then return nil, 0 end
   local space = string.find(s, ' ', 1, true)
   if not space then return tonumber(s), 0 end
-  return tonumber(string.sub(s, 1, space - 1)), tonumber(string.sub(s, space + 1))
+  local f = tonumber(string.sub(s, 1, space - 1))
+  local rest = string.sub(s, space + 1)
+  local space2 = string.find(rest, ' ', 1, true)
+  if not space2 then return f, tonumber(rest) end
+  local q, r = tonumber(string.sub(rest, 1, space2 - 1)), tonumber(string.sub(rest, space2 + 1))
+  if r == rate then return f, q end
+  q = ceil_mul_div(q, rate, r)
+  if q >= rate then return f + 1, q - rate end
+  return f, q
 end
 
 local function format(f, q)
   if q == 0 then return int(f) end
-  return int(f) .. ' ' .. int(q)
+  return int(f) .. ' ' .. int(q) .. ' ' .. int(rate)
 end
 
 -- The whole units from now until the state (f, q) is full: ceil of the exact time, at least 0.
@@ -51,6 +71,13 @@ local function until_full(f, q)
   if not f or f < now or (f == now and q == 0) then return 0 end
   if q > 0 then return f - now + 1 end
   return f - now
+end
+
+local mode = ARGV[9]
+
+if mode == 'reset' then
+  redis.call('DEL', KEYS[1])
+  return {1}
 end
 
 local stored = redis.call('GET', KEYS[1])
@@ -61,11 +88,9 @@ local f, q = raw_f, raw_q
 local d, dq = 0, 0
 if f and (f > now or (f == now and q > 0)) then d, dq = f - now, q end
 
-local mode = ARGV[9]
-
 if mode == 'release' then
-  local rf, rq = parse(ARGV[10])
-  if not raw_f or raw_f ~= rf or raw_q ~= rq then return {0} end
+  -- States are written in one canonical form: equal strings are equal states, remainder included.
+  if not stored or stored ~= ARGV[10] then return {0} end
   local pf, pq = parse(ARGV[11])
   local wait = until_full(pf, pq)
   if wait == 0 then
@@ -86,6 +111,25 @@ end
 local function ceil_debt(x, xq)
   if xq > 0 then return x + 1 end
   return x
+end
+
+if mode == 'refund' then
+  if d == 0 and dq == 0 then return {0} end
+  -- Refunding n * P / R of the debt D / R, not before now: full when D <= n * P (n <= 2^52).
+  if cmp_muladd_product(d, rate, dq, n, period) <= 0 then
+    redis.call('DEL', KEYS[1])
+    return {1}
+  end
+  local s, t = mul_div_mod(n, period, rate)
+  local nf, nq = f - s, q - t
+  if nq < 0 then nf, nq = nf - 1, nq + rate end
+  redis.call('SET', KEYS[1], format(nf, nq), 'PX', ttl_ms(until_full(nf, nq), units_per_ms, grace_ms))
+  return {1}
+end
+
+if mode == 'drain' then
+  n = remaining(d, dq)
+  if n == 0 then return {0, 0, 0, ceil_debt(d, dq), 0} end
 end
 
 if n > cap then
@@ -148,6 +192,7 @@ end
 local nf, nq = step()
 local after = until_full(nf, nq)
 local key = KEYS[1]
-return finish({1, remaining(nf - now, nq), 0, after}, function()
+if mode == 'peek' then return {1, remaining(nf - now, nq), 0, after, n} end
+return finish({1, remaining(nf - now, nq), 0, after, n}, function()
   redis.call('SET', key, format(nf, nq), 'PX', ttl_ms(after, units_per_ms, grace_ms))
 end)

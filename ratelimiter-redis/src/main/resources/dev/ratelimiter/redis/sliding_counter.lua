@@ -5,8 +5,19 @@
 -- KEYS[1]  a hash {o: origin of the fixed windows, w: window index, p: previous, c: current}.
 --          Absent: both counts zero. The key exists only while a count still weighs.
 -- ARGV     now ('redis' or the caller's reading), L, W, n, origin (used when the key is absent),
---          units per ms, grace ms.
--- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit.
+--          units per ms, grace ms, then optionally the operation.
+-- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit; a
+--          grant carries n at index 5.
+--
+-- Operations (ARGV[8]), one call each:
+--   absent   a decision.
+--   'peek'   the decision of n permits, writing nothing (no key created, no TTL touched).
+--   'reset'  deletes the counts. Returns {1}.
+--   'drain'  a grant of every permit available now (nothing written when none is); the reply
+--            of a decision with the permits taken at index 5.
+--   'refund' the current window's count goes down by n, then the previous one's, neither below
+--            zero (the key is deleted when both are zero). Returns {1} if anything was given
+--            back, else {0}.
 --
 -- A reading before the stored window (a clock that stepped back) is evaluated at the start of
 -- that window, where the weight of the previous count is largest: it never creates permits.
@@ -15,6 +26,11 @@ local now = read_now(ARGV[1])
 local limit, w, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local units_per_ms, grace_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
 local key = KEYS[1]
+local mode = ARGV[8]
+if mode == 'reset' then
+  redis.call('DEL', key)
+  return {1}
+end
 
 local st = redis.call('HMGET', key, 'o', 'w', 'p', 'c')
 local origin = tonumber(st[1]) or tonumber(ARGV[5])
@@ -72,13 +88,34 @@ local function remaining(c)
   return r
 end
 
+if mode == 'refund' then
+  if cur == 0 and prev == 0 then return {0} end
+  local from_cur = n
+  if from_cur > cur then from_cur = cur end
+  local rest = n - from_cur
+  if rest > prev then rest = prev end
+  cur, prev = cur - from_cur, prev - rest
+  if cur == 0 and prev == 0 then
+    redis.call('DEL', key)
+  else
+    store(cur)
+  end
+  return {1}
+end
+
+if mode == 'drain' then
+  n = remaining(cur)
+  if n == 0 then return {0, 0, 0, reset_of(cur), 0} end
+end
+
 if n > limit then
   return {0, remaining(cur), -1, reset_of(cur)}
 end
 
 if cur + n <= budget then
   cur = cur + n
-  return finish({1, budget - cur, 0, reset_of(cur)}, function() store(cur) end)
+  if mode == 'peek' then return {1, budget - cur, 0, reset_of(cur), n} end
+  return finish({1, budget - cur, 0, reset_of(cur), n}, function() store(cur) end)
 end
 
 -- The earliest of: later in this window (the previous count's weight shrinks); in the next

@@ -8,8 +8,27 @@
 --          the permits in the window at horizon h are the newest cumulative minus that of the
 --          newest member scored <= h. Members older than the head are stale: grants remove
 --          them, at most 128 per grant. Absent: empty. TTL: until the newest grant leaves, plus the grace.
--- ARGV     now ('redis' or the caller's reading), L, W, n, units per ms, grace ms.
--- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit.
+-- ARGV     now ('redis' or the caller's reading), L, W, n, units per ms, grace ms, then
+--          optionally the operation and the floor: grants at or before the floor are forgotten
+--          whatever the window ('' or absent: none). A limiter reconfigured to a longer window
+--          passes the horizon its old window had at the change, so that the longer window does
+--          not count again grants the old one had already forgotten.
+-- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit; a
+--          grant carries n at index 5.
+--
+-- Operations (ARGV[7]), one call each:
+--   absent   a decision.
+--   'peek'   the decision of n permits, writing nothing (no key created, no TTL touched).
+--   'reset'  deletes the log. Returns {1}.
+--   'time'   reads nothing: returns {now}, the decisions' time (for a reconfiguration's floor).
+--   'drain'  a grant of every permit available now (nothing written when none is); the reply
+--            of a decision with the permits taken at index 5.
+--   'refund' removes the newest n permits still in the window: the members of the grants
+--            entirely refunded, and the newest remaining grant keeps only its unrefunded part
+--            (its member's cumulative lowered, its time kept). Found by a binary search over
+--            ranks (O(log^2 n)); the members removed are one ZREMRANGEBYRANK, each member
+--            removed once (amortized O(1) per grant). A log left with no permit in the window
+--            is deleted. Returns {1} if anything was given back, else {0}.
 --
 -- The decision's effective time is max(now, newest grant's time): it never acts at a time earlier
 -- than one it already acted on, so a clock that steps back sees no permit return. (The newest
@@ -30,6 +49,14 @@ local now = read_now(ARGV[1])
 local limit, window, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local units_per_ms, grace_ms = tonumber(ARGV[5]), tonumber(ARGV[6])
 local key = KEYS[1]
+local mode = ARGV[7]
+local floor = nil
+if ARGV[8] and ARGV[8] ~= '' then floor = tonumber(ARGV[8]) end
+if mode == 'reset' then
+  redis.call('DEL', key)
+  return {1}
+end
+if mode == 'time' then return {now} end
 local WRAP = 9007199254740992 -- 2^53: cumulative counts are kept modulo this
 
 -- The permits granted after a member of cumulative b up to one of cumulative a (below 2^53).
@@ -61,11 +88,12 @@ if last_time and last_time > effective then effective = last_time end
 if last_time then
   -- The head: the newest member at or before the horizon; those before it are stale.
   local horizon = effective - window
+  if floor and floor > horizon then horizon = floor end
   local h = 0
   while h < fetched and tonumber(oldest[2 * h + 2]) <= horizon do h = h + 1 end
-  if h == 0 then
-    return redis.error_reply('ERR rate limiter: sliding log ' .. key .. ' has no head member')
-  end
+  -- No member at or before the horizon: a longer window than the log was kept for (another
+  -- process's limit). The oldest member is the head: what the log forgot stays forgotten.
+  if h == 0 then h = 1 end
   if h < fetched or fetched < FIRST then
     head_rank = h - 1
     base = tonumber(oldest[2 * h - 1])
@@ -90,6 +118,49 @@ local reset = 0
 if live > 0 then reset = until_expiry(last_time) end
 local rem = limit - live
 if rem < 0 then rem = 0 end
+
+if mode == 'refund' then
+  local m = n
+  if m > live then m = live end
+  if m <= 0 then return {0} end
+  if m == live then
+    redis.call('DEL', key)
+    return {1}
+  end
+  local keep = live - m
+  -- The oldest member holding a refunded permit: the smallest rank whose cumulative is above
+  -- base + keep (the newest member's is).
+  local lo, hi = head_rank + 1, redis.call('ZCARD', key) - 1
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local probe = redis.call('ZRANGE', key, mid, mid)
+    if since(tonumber(probe[1]), base) > keep then hi = mid else lo = mid + 1 end
+  end
+  -- lo > head_rank + 1 or keep > 0 at head_rank + 1: the member before lo is live or the head.
+  local pair = redis.call('ZRANGE', key, lo - 1, lo, 'WITHSCORES')
+  local before, before_time = tonumber(pair[1]), tonumber(pair[2])
+  local member, member_time = pair[3], tonumber(pair[4])
+  local newest_time
+  if since(before, base) < keep then
+    -- The grant at lo keeps part of its permits: its member is re-added lowered, at its time.
+    local target = base + keep
+    if target >= WRAP then target = target - WRAP end
+    redis.call('ZADD', key, int(member_time), int(target))
+    redis.call('ZREM', key, member)
+    newest_time = member_time
+    redis.call('ZREMRANGEBYRANK', key, lo + 1, -1)
+  else
+    redis.call('ZREMRANGEBYRANK', key, lo, -1)
+    newest_time = before_time
+  end
+  redis.call('PEXPIRE', key, ttl_ms(until_expiry(newest_time), units_per_ms, grace_ms))
+  return {1}
+end
+
+if mode == 'drain' then
+  if rem == 0 then return {0, 0, 0, reset, 0} end
+  n = rem
+end
 
 if n > limit then
   return {0, rem, -1, reset}
@@ -123,7 +194,8 @@ live = live + n
 local cumulative
 if total >= WRAP - n then cumulative = total - (WRAP - n) else cumulative = total + n end
 reset = until_expiry(effective)
-return finish({1, limit - live, 0, reset}, function()
+if mode == 'peek' then return {1, limit - live, 0, reset, n} end
+return finish({1, limit - live, 0, reset, n}, function()
   local member = int(cumulative)
   if not last_time then
     redis.call('ZADD', key, int(effective - window), '0', int(effective), member)
