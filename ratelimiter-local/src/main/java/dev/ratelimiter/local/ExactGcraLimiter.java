@@ -297,6 +297,62 @@ final class ExactGcraLimiter extends LocalLimiter {
                 () -> STATE.compareAndSet(this, written, previous));
     }
 
+    @Override
+    Object snapshot(long now) {
+        State st = state;
+        return st == RETIRED_STATE ? null : st;
+    }
+
+    @Override
+    boolean retireFrom(Object snapshot) {
+        return STATE.compareAndSet(this, (State) snapshot, RETIRED_STATE);
+    }
+
+    @Override
+    LocalLimiter successorFrom(Object snapshot, Limit next, long refund, long now) {
+        State st = (State) snapshot;
+        LocalLimiter successor = LocalRateLimiters.newLimiter(next, ticker, sleeper, origin);
+        successor.carryFullAt(st.f, st.q, r, refund, now);
+        return successor;
+    }
+
+    /**
+     * Sets this unpublished limiter's full-at instant to {@code f + q / rq} (a remainder this rate
+     * cannot express rounded up), or the sentinel {@code f} stands for, then moves it back by the
+     * cost of {@code refund} permits, not before {@code now}.
+     */
+    @Override
+    void carryFullAt(long f, long q, long rq, long refund, long now) {
+        if (f == FULL.f) {
+            state = FULL;
+            return;
+        }
+        if (f == SATURATED.f) {
+            state = SATURATED;
+            return;
+        }
+        long nq = q == 0 ? 0 : Math128.ceilMulDiv(q, r, rq);
+        State st = nq >= r ? advance(f, 0, 1, 0) : new State(f, nq);
+        long rel = now - origin;
+        if (refund > 0 && st != SATURATED && inDebt(st, rel)) {
+            long s = Math128.floorMulDiv(refund, p, r);
+            long t = Math128.remainder(refund, p, r, s);
+            long d = Math128.saturatedSubtract(st.f, rel);
+            if (s > d || (s == d && t >= st.q)) {
+                st = new State(rel, 0);
+            } else {
+                long bf = st.f - s;
+                long bq = st.q - t;
+                if (bq < 0) {
+                    bq += r;
+                    bf -= 1;
+                }
+                st = new State(bf, bq);
+            }
+        }
+        state = st;
+    }
+
     /** Whether state {@code st} (not a sentinel) is not full at {@code rel}: {@code f + q / r > rel}. */
     private static boolean inDebt(State st, long rel) {
         return st.f > rel || (st.f == rel && st.q > 0);

@@ -333,6 +333,44 @@ final class GcraLimiter extends LocalLimiter {
         return awaitSlot(origin, slot, () -> STATE.compareAndSet(this, written, previous));
     }
 
+    @Override
+    Object snapshot(long now) {
+        long f = state;
+        return f == RETIRED_STATE ? null : Long.valueOf(f);
+    }
+
+    @Override
+    boolean retireFrom(Object snapshot) {
+        return STATE.compareAndSet(this, (long) (Long) snapshot, RETIRED_STATE);
+    }
+
+    @Override
+    LocalLimiter successorFrom(Object snapshot, Limit next, long refund, long now) {
+        LocalLimiter successor = LocalRateLimiters.newLimiter(next, ticker, sleeper, origin);
+        successor.carryFullAt((Long) snapshot, 0, 1, refund, now);
+        return successor;
+    }
+
+    /**
+     * Sets this unpublished limiter's full-at instant to {@code f + q / r} (rounded up to a whole
+     * nanosecond), or the sentinel {@code f} stands for, then moves it back by the cost of
+     * {@code refund} permits, not before {@code now}.
+     */
+    @Override
+    void carryFullAt(long f, long q, long r, long refund, long now) {
+        long rel = now - origin;
+        long next;
+        if (f == FULL || f == SATURATED) {
+            next = f;
+        } else {
+            next = q > 0 ? Math128.saturatedAdd(f, 1) : f;
+            if (refund > 0 && next != SATURATED && next > rel) {
+                next = Math.max(rel, Math128.saturatedSubtract(next, cost(refund)));
+            }
+        }
+        state = next;
+    }
+
     /** The debt of state {@code f} (not a sentinel) at relative time {@code rel}, saturated. */
     private static long debt(long f, long rel) {
         return f <= rel ? 0 : Math128.saturatedSubtract(f, rel);

@@ -77,12 +77,13 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
     /** The most held keys one request for a new key examines when the bound is reached. */
     static final int CAPACITY_STEP = 1024;
 
-    private final Limit limit;
+    /** The limit of every key; changed only by {@link #reconfigure}, holding the sweep flag. */
+    private volatile Limit limit;
     private final Ticker ticker;
     private final Sleeper sleeper;
     private final long maxKeys;
     /** Time for an empty limiter to become full again: the retry-after of a refused new key. */
-    private final long fillNanos;
+    private volatile long fillNanos;
     private final ConcurrentHashMap<K, LocalLimiter> limiters = new ConcurrentHashMap<>();
     /** Keys held, maintained exactly: reserved before an insert, released by the one who removes. */
     private final AtomicLong keyCount = new AtomicLong();
@@ -142,7 +143,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
             if (result != LocalLimiter.RETIRED) {
                 return result == LocalLimiter.ALLOWED;
             }
-            removeRetired(key, limiter);
+            followRetired(key, limiter);
         }
     }
 
@@ -168,7 +169,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
             if (decision != LocalLimiter.RETIRED_DECISION) {
                 return decision;
             }
-            removeRetired(key, limiter);
+            followRetired(key, limiter);
         }
     }
 
@@ -200,7 +201,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
             if (result != LocalLimiter.RETIRED) {
                 return result == LocalLimiter.ALLOWED;
             }
-            removeRetired(key, limiter);
+            followRetired(key, limiter);
             now = ticker.read();
         }
     }
@@ -256,14 +257,179 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
                 continue;
             }
             if (keyCount.compareAndSet(count, count + 1)) {
-                long mark = sweepMark;
-                if (now - mark < 0) {
-                    LocalLimiter fresh = LocalRateLimiters.newLimiter(limit, ticker, sleeper, mark);
-                    fresh.fullOnlyFromOrigin();
-                    return fresh;
-                }
-                return LocalRateLimiters.newLimiter(limit, ticker, sleeper, now);
+                return freshAt(now);
             }
+        }
+    }
+
+    /**
+     * A fresh, unpublished limiter for a key created at {@code now}: full only from the last
+     * sweep's reading on when {@code now} is behind it, so a key does not come back fuller than
+     * it was dropped.
+     */
+    private LocalLimiter freshAt(long now) {
+        Limit current = limit;
+        long mark = sweepMark;
+        if (now - mark < 0) {
+            LocalLimiter fresh = LocalRateLimiters.newLimiter(current, ticker, sleeper, mark);
+            fresh.fullOnlyFromOrigin();
+            return fresh;
+        }
+        return LocalRateLimiters.newLimiter(current, ticker, sleeper, now);
+    }
+
+    /**
+     * After a decision found {@code retired} retired: puts its successor in its place if it was
+     * replaced ({@link Swaps}), else drops the key.
+     *
+     * @return {@code true} if the key was dropped by this call
+     */
+    private boolean followRetired(K key, LocalLimiter retired) {
+        LocalLimiter successor = retired.successor;
+        if (successor != null) {
+            limiters.replace(key, retired, successor);
+            return false;
+        }
+        return removeRetired(key, retired);
+    }
+
+    /**
+     * Takes the sweep flag, waiting for a sweep in progress (sweeps are bounded): the swaps of
+     * {@link #reset}, {@link #refund} and {@link #reconfigure} are serialized with each other and
+     * with the sweeps, so that a limiter is retired by one of them only.
+     */
+    private void lockSwaps() {
+        while (!sweeping.compareAndSet(false, true)) {
+            Thread.yield();
+        }
+    }
+
+    /** With the sweep flag held: carries {@code key}'s limiter to the current limit if it has another. */
+    private void upgrade(K key, LocalLimiter limiter, long now) {
+        Limit current = limit;
+        if (limiter.limit() != current) {
+            LocalLimiter successor = Swaps.replace(limiter, current, 0, now);
+            if (successor != null) {
+                limiters.replace(key, limiter, successor);
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc} A key that holds no state is answered by a fresh limiter that is not
+     * published: the key stays absent.
+     */
+    @Override
+    public Decision peek(K key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        long now = ticker.read();
+        while (true) {
+            LocalLimiter limiter = limiters.get(key);
+            if (limiter == null) {
+                return freshAt(now).decideAt(permits, now);
+            }
+            Decision decision = limiter.peekAt(permits, now);
+            if (decision != LocalLimiter.RETIRED_DECISION) {
+                return decision;
+            }
+            followRetired(key, limiter);
+        }
+    }
+
+    @Override
+    public long availablePermits(K key) {
+        Objects.requireNonNull(key, "key");
+        long now = ticker.read();
+        while (true) {
+            LocalLimiter limiter = limiters.get(key);
+            if (limiter == null) {
+                return freshAt(now).availableAt(now);
+            }
+            long available = limiter.availableAt(now);
+            if (available >= 0) {
+                return available;
+            }
+            followRetired(key, limiter);
+        }
+    }
+
+    @Override
+    public long drain(K key) {
+        Objects.requireNonNull(key, "key");
+        long now = ticker.read();
+        while (true) {
+            LocalLimiter limiter = limiters.get(key);
+            if (limiter == null) {
+                LocalLimiter fresh = reserveNewKey(now);
+                if (fresh == null) {
+                    return 0;
+                }
+                long taken = fresh.drainAt(now);
+                limiter = publish(key, fresh, now);
+                if (limiter == null) {
+                    return taken;
+                }
+            }
+            long taken = limiter.drainAt(now);
+            if (taken >= 0) {
+                return taken;
+            }
+            followRetired(key, limiter);
+        }
+    }
+
+    /** {@inheritDoc} The key's state is dropped: its next decision finds it fresh. */
+    @Override
+    public void reset(K key) {
+        Objects.requireNonNull(key, "key");
+        lockSwaps();
+        try {
+            long now = ticker.read();
+            LocalLimiter limiter = limiters.get(key);
+            if (limiter != null) {
+                Swaps.retire(limiter, now);
+                removeRetired(key, limiter);
+            }
+        } finally {
+            sweeping.set(false);
+        }
+    }
+
+    @Override
+    public void refund(K key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        lockSwaps();
+        try {
+            long now = ticker.read();
+            LocalLimiter limiter = limiters.get(key);
+            if (limiter != null) { // an absent key is full: nothing to give back
+                LocalLimiter successor = Swaps.replace(limiter, limiter.limit(), permits, now);
+                if (successor != null) {
+                    limiters.replace(key, limiter, successor);
+                }
+            }
+        } finally {
+            sweeping.set(false);
+        }
+    }
+
+    /**
+     * {@inheritDoc} Every key present is carried to the new limit at once; a key created under
+     * the old limit while this runs is carried when it is published.
+     */
+    @Override
+    public void reconfigure(Limit limit) {
+        lockSwaps();
+        try {
+            Checks.reconfiguration(this.limit, limit);
+            this.limit = limit;
+            this.fillNanos = Math.max(1, fillNanos(limit));
+            long now = ticker.read();
+            limiters.forEach((key, limiter) -> upgrade(key, limiter, now));
+        } finally {
+            sweeping.set(false);
         }
     }
 
@@ -280,6 +446,16 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
             return raced;
         }
         sweep(now, GROWTH_STEP, false, false);
+        if (fresh.limit() != limit) {
+            // Created under a limit that a reconfiguration replaced meanwhile, which may have
+            // gone over the map before this key was in it: carry it to the current limit.
+            lockSwaps();
+            try {
+                upgrade(key, fresh, ticker.read());
+            } finally {
+                sweeping.set(false);
+            }
+        }
         return null;
     }
 
@@ -322,7 +498,7 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
                 Map.Entry<K, LocalLimiter> e = it.next();
                 seen++;
                 LocalLimiter limiter = e.getValue();
-                if (limiter.retireIfFull(now) && removeRetired(e.getKey(), limiter)) {
+                if (limiter.retireIfFull(now) && followRetired(e.getKey(), limiter)) {
                     dropped++;
                     if (stopAtFirstDrop) {
                         break;

@@ -43,6 +43,14 @@ abstract class LocalLimiter implements RateLimiter {
     final Ticker ticker;
     final Sleeper sleeper;
 
+    /**
+     * The limiter that replaces this one when it was retired to be replaced ({@link Swaps}):
+     * written before the CAS that retires this limiter, so a thread that sees the retired state
+     * (a volatile read of the word that CAS wrote) sees it too. {@code null} for a limiter retired
+     * by a keyed owner's sweep or reset, whose key is then looked up again.
+     */
+    volatile LocalLimiter successor;
+
     LocalLimiter(Ticker ticker, Sleeper sleeper) {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
@@ -82,6 +90,139 @@ abstract class LocalLimiter implements RateLimiter {
      * measure time from their origin already.
      */
     void fullOnlyFromOrigin() {
+    }
+
+    /**
+     * A consistent copy of this limiter's state, taken with volatile reads and no write, or
+     * {@code null} if it is retired. Compared by identity (or value for a boxed word) by
+     * {@link #retireFrom(Object)}.
+     *
+     * @param now the ticker reading
+     * @return the state, or {@code null}
+     */
+    abstract Object snapshot(long now);
+
+    /**
+     * Retires this limiter if its state is still {@code state}: one CAS on the state word the
+     * decisions use, so no decision commits on this limiter after it.
+     *
+     * @param state a snapshot of this limiter
+     * @return {@code true} if this call retired it
+     */
+    abstract boolean retireFrom(Object state);
+
+    /**
+     * A new, unpublished limiter enforcing {@code limit} (of this limiter's family), on the same
+     * ticker, sleeper and origin, whose state is carried from {@code state} by the rules of
+     * {@link RateLimiter#reconfigure(Limit)} and then has {@code refund} permits given back by the
+     * rules of {@link RateLimiter#refund(long)}.
+     *
+     * @param state  a snapshot of this limiter
+     * @param limit  the limit of the new limiter
+     * @param refund permits to give back, {@code >= 0}
+     * @param now    the ticker reading
+     * @return the new limiter
+     */
+    abstract LocalLimiter successorFrom(Object state, Limit limit, long refund, long now);
+
+    /**
+     * The decision {@code decideAt(permits, now)} would return, changing nothing: decided on a
+     * private copy of the state.
+     *
+     * @param permits the permits, already checked {@code > 0}
+     * @param now     the ticker reading
+     * @return the decision, or {@link #RETIRED_DECISION} if retired
+     */
+    final Decision peekAt(long permits, long now) {
+        Object state = snapshot(now);
+        if (state == null) {
+            return RETIRED_DECISION;
+        }
+        return successorFrom(state, limit(), 0, now).decideAt(permits, now);
+    }
+
+    /**
+     * The largest {@code n} that {@code decideAt(n, now)} would grant, changing nothing.
+     *
+     * @param now the ticker reading
+     * @return the permits available, or {@code -1} if retired
+     */
+    final long availableAt(long now) {
+        long max = limit().maxPermits();
+        Decision d = peekAt(max, now);
+        if (d == RETIRED_DECISION) {
+            return -1;
+        }
+        return d.isAllowed() ? max : Math.min(max, d.remaining());
+    }
+
+    /**
+     * Takes every permit available at {@code now} in one grant.
+     *
+     * @param now the ticker reading
+     * @return the permits taken, or {@code -1} if retired
+     */
+    final long drainAt(long now) {
+        while (true) {
+            long available = availableAt(now);
+            if (available <= 0) {
+                return available;
+            }
+            int result = tryAcquireAt(available, now);
+            if (result == ALLOWED) {
+                return available;
+            }
+            if (result == RETIRED) {
+                return -1;
+            }
+            // Another grant took some meanwhile: look again.
+        }
+    }
+
+    @Override
+    public final Decision peek(long permits) {
+        Checks.requested(permits);
+        return peekAt(permits, ticker.read());
+    }
+
+    @Override
+    public final long availablePermits() {
+        return Math.max(0, availableAt(ticker.read()));
+    }
+
+    @Override
+    public final long drain() {
+        return Math.max(0, drainAt(ticker.read()));
+    }
+
+    @Override
+    public void reset() {
+        throw new UnsupportedOperationException("reset through the limiter of LocalRateLimiters.create");
+    }
+
+    @Override
+    public void refund(long permits) {
+        throw new UnsupportedOperationException("refund through the limiter of LocalRateLimiters.create");
+    }
+
+    @Override
+    public void reconfigure(Limit limit) {
+        throw new UnsupportedOperationException("reconfigure through the limiter of LocalRateLimiters.create");
+    }
+
+    /**
+     * For the GCRA limiters: sets this unpublished limiter's full-at instant, relative to its
+     * origin, to {@code f + q / r} (or the sentinel {@code f} stands for), then gives back
+     * {@code refund} permits at {@code now}. The others do not carry a full-at instant.
+     *
+     * @param f      the whole nanoseconds, or a sentinel
+     * @param q      the remainder, {@code 0 <= q < r}
+     * @param r      the remainder's denominator, {@code > 0}
+     * @param refund permits to give back, {@code >= 0}
+     * @param now    the ticker reading
+     */
+    void carryFullAt(long f, long q, long r, long refund, long now) {
+        throw new IllegalStateException("not a GCRA limiter: " + this);
     }
 
     @Override

@@ -61,7 +61,7 @@ public final class LocalRateLimiters {
      * @throws NullPointerException if an argument is {@code null}
      */
     public static RateLimiter create(Limit limit, Ticker ticker, Sleeper sleeper) {
-        return newLimiter(limit, ticker, sleeper);
+        return new ReconfigurableLimiter(newLimiter(limit, ticker, sleeper));
     }
 
     /**

@@ -277,6 +277,75 @@ final class SlidingWindowCounterLimiter extends SlidingWindowLimiter {
         }
     }
 
+    /** A consistent view: a holder and its count, read unsealed and not retired. */
+    private static final class Snapshot {
+        final Holder holder;
+        final long current;
+
+        Snapshot(Holder holder, long current) {
+            this.holder = holder;
+            this.current = current;
+        }
+    }
+
+    @Override
+    Object snapshot(long now) {
+        long k = Math.floorDiv(elapsed(now), windowNanos);
+        while (true) {
+            Holder h = holder;
+            if (h == RETIRED_HOLDER) {
+                return null;
+            }
+            long c = h.current;
+            if (c < 0) {
+                return null;
+            }
+            if ((c & SEALED) != 0) {
+                if (holderFor(k) == RETIRED_HOLDER) { // finish the rotation in progress
+                    return null;
+                }
+                continue;
+            }
+            return new Snapshot(h, c);
+        }
+    }
+
+    /** Retires by marking the count a grant would CAS, as {@link #retireIfFull} does. */
+    @Override
+    boolean retireFrom(Object snapshot) {
+        Snapshot snap = (Snapshot) snapshot;
+        if (CURRENT.compareAndSet(snap.holder, snap.current, snap.current | RETIRED_MARK)) {
+            HOLDER.compareAndSet(this, snap.holder, RETIRED_HOLDER);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * A counter with the snapshot's counts as of the fixed window of {@code now} (the counts a
+     * rotation would install when that window is past the holder's), the current window's count
+     * then the previous one's lowered by {@code refund}, neither below zero.
+     */
+    @Override
+    LocalLimiter successorFrom(Object snapshot, dev.ratelimiter.Limit next, long refund, long now) {
+        Snapshot snap = (Snapshot) snapshot;
+        long k = Math.floorDiv(elapsed(now), windowNanos);
+        long window = snap.holder.window;
+        long previous = snap.holder.previous;
+        long current = snap.current;
+        if (k > window) {
+            previous = k == window + 1 ? current : 0;
+            current = 0;
+            window = k;
+        }
+        long fromCurrent = Math.min(refund, current);
+        current -= fromCurrent;
+        previous -= Math.min(refund - fromCurrent, previous);
+        SlidingWindowCounterLimiter copy = new SlidingWindowCounterLimiter((SlidingWindow) next, ticker, sleeper, origin);
+        copy.holder = new Holder(window, previous, current);
+        return copy;
+    }
+
     /** @return whether this limiter has been retired (a read only) */
     private boolean isRetired() {
         Holder h = holder;

@@ -233,6 +233,70 @@ final class SlidingWindowLogLimiter extends SlidingWindowLimiter {
         }
     }
 
+    /** A consistent view: the newest expired entry, the last entry, the effective time. */
+    private static final class Snapshot {
+        final Node expired;
+        final Node last;
+        final long effective;
+
+        Snapshot(Node expired, Node last, long effective) {
+            this.expired = expired;
+            this.last = last;
+            this.effective = effective;
+        }
+    }
+
+    @Override
+    Object snapshot(long now) {
+        Node h = head;
+        Node t = last();
+        if (t == RETIRED_NODE) {
+            return null;
+        }
+        long effective = effectiveTime(elapsed(now), h, t);
+        return new Snapshot(expiredUpTo(h, t, effective), t, effective);
+    }
+
+    /** Retires by the CAS of the last entry's {@code next} a grant would make: the log is then frozen. */
+    @Override
+    boolean retireFrom(Object snapshot) {
+        return NEXT.compareAndSet(((Snapshot) snapshot).last, (Node) null, RETIRED_NODE);
+    }
+
+    /**
+     * A log holding the grants of the snapshot still in its window (those after
+     * {@code expired}, up to {@code last}), less the newest {@code refund} permits; its head is
+     * an entry at the old head's time (at most the effective time less the new window), so that
+     * it takes no decision earlier than this one did.
+     */
+    @Override
+    LocalLimiter successorFrom(Object snapshot, dev.ratelimiter.Limit next, long refund, long now) {
+        Snapshot snap = (Snapshot) snapshot;
+        SlidingWindow window = (SlidingWindow) next;
+        SlidingWindowLogLimiter copy = new SlidingWindowLogLimiter(window, ticker, sleeper, origin);
+        Node x = snap.expired;
+        long keep = Math.max(0, (snap.last.cumulative - x.cumulative) - refund);
+        long headTime = Math.min(x.time, Math128.saturatedSubtract(snap.effective, window.windowNanos()));
+        Node sentinel = new Node(headTime, x.cumulative);
+        Node tail = sentinel;
+        Node p = x;
+        while (p != snap.last) {
+            p = p.next;
+            long upTo = p.cumulative - x.cumulative;
+            Node entry = new Node(p.time, x.cumulative + Math.min(upTo, keep));
+            if (entry.cumulative != tail.cumulative) {
+                tail.next = entry;
+                tail = entry;
+            }
+            if (upTo >= keep) {
+                break;
+            }
+        }
+        copy.head = sentinel;
+        copy.tail = tail;
+        return copy;
+    }
+
     /** @return {@code max(time, t.time, h.time + W)}: never earlier than a time already acted on */
     private long effectiveTime(long time, Node h, Node t) {
         return Math.max(Math.max(time, t.time), Math128.saturatedAdd(h.time, windowNanos));
