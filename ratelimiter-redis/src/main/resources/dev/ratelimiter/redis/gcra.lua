@@ -39,7 +39,8 @@
 --     deleted: full). Returns {1} if anything was given back, else {0} (already full).
 --   'drain': a grant of every permit available now (nothing written when none is). Returns the
 --     decision's reply with the permits taken at index 5.
--- A granted decision's reply carries n at index 5 too (ignored by decisions).local now = read_now(ARGV[1])
+-- A granted decision's reply carries n at index 5 too (ignored by decisions).
+local now = read_now(ARGV[1])
 local cap, rate, period, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local queue = ARGV[6] == '1'
 local units_per_ms, grace_ms = tonumber(ARGV[7]), tonumber(ARGV[8])
