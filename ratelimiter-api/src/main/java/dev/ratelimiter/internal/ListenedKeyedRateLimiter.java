@@ -67,15 +67,27 @@ public class ListenedKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         return decision;
     }
 
-    @Override
-    public boolean tryAcquire(K key, long permits) {
-        boolean granted = delegate.tryAcquire(key, permits);
+    /**
+     * Reports a {@code tryAcquire} on {@code key} (by this limiter or by another face of the
+     * wrapped one), which has no {@link Decision}, as granted or denied.
+     *
+     * @param key     the key
+     * @param permits the permits
+     * @param granted whether they were granted
+     * @return {@code granted}
+     */
+    protected final boolean report(K key, long permits, boolean granted) {
         if (granted) {
             Listeners.granted(listener, name, key, permits, null);
         } else {
             Listeners.denied(listener, name, key, permits, null);
         }
         return granted;
+    }
+
+    @Override
+    public boolean tryAcquire(K key, long permits) {
+        return report(key, permits, delegate.tryAcquire(key, permits));
     }
 
     @Override
