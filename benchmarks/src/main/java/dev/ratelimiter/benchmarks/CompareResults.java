@@ -33,8 +33,8 @@ public final class CompareResults {
     static final List<String> PEERS = List.of("bucket4j", "guava", "resilience4j");
 
     /** The limiters of this project, in row order; unknown names follow them. */
-    static final List<String> OURS = List.of("tokenBucket", "tokenBucketFractional", "leakyBucket",
-            "slidingWindowLog", "slidingWindowCounter");
+    static final List<String> OURS = List.of("tokenBucket", "tokenBucketListened", "tokenBucketFractional",
+            "leakyBucket", "slidingWindowLog", "slidingWindowCounter");
 
     private static final List<String> OUTCOMES = List.of("allowed", "denied");
 

@@ -1,7 +1,9 @@
 package dev.ratelimiter.benchmarks;
 
+import dev.ratelimiter.Decision;
 import dev.ratelimiter.LeakyBucket;
 import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.RateLimiterListener;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.TokenBucket;
 import dev.ratelimiter.local.LocalRateLimiters;
@@ -10,6 +12,7 @@ import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -59,7 +62,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class LocalAcquireBenchmark {
 
     /** The limiter under test: four local algorithms of this project, then the peers. */
-    @Param({"tokenBucket", "tokenBucketFractional", "leakyBucket", "slidingWindowLog", "slidingWindowCounter",
+    @Param({"tokenBucket", "tokenBucketListened", "tokenBucketFractional", "leakyBucket", "slidingWindowLog", "slidingWindowCounter",
             "bucket4j", "guava", "resilience4j"})
     public String impl;
 
@@ -148,6 +151,15 @@ public class LocalAcquireBenchmark {
                         : TokenBucket.of(1, 1, MONTH));
                 return limiter::tryAcquire;
             }
+            case "tokenBucketListened": {
+                // The token bucket above, made by a factory with a listener that counts every
+                // event: the cost of listening, beside the bare limiter (which has none).
+                RateLimiter limiter = LocalRateLimiters.factory().withListener(new CountingListener())
+                        .create("benchmark", allowed
+                                ? TokenBucket.of(HUGE, 1_000_000_000L, Duration.ofSeconds(1))
+                                : TokenBucket.of(1, 1, MONTH));
+                return limiter::tryAcquire;
+            }
             case "tokenBucketFractional": {
                 // A rate whose permit costs a fraction of a nanosecond (999,999,999 per second;
                 // 7 per 30 days when denied): the exact limiter, whose state is a small object
@@ -212,6 +224,25 @@ public class LocalAcquireBenchmark {
             }
             default:
                 throw new IllegalStateException("unknown implementation: impl=" + impl);
+        }
+    }
+
+    /**
+     * Counts grants and refusals, one {@link LongAdder} each (striped, so two threads counting
+     * do not contend on one word), as a metrics listener would.
+     */
+    static final class CountingListener implements RateLimiterListener {
+        final LongAdder granted = new LongAdder();
+        final LongAdder denied = new LongAdder();
+
+        @Override
+        public void onGranted(String limiter, Object key, long permits, Decision decision) {
+            granted.increment();
+        }
+
+        @Override
+        public void onDenied(String limiter, Object key, long permits, Decision decision) {
+            denied.increment();
         }
     }
 

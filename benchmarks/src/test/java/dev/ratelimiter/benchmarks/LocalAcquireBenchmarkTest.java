@@ -24,7 +24,7 @@ class LocalAcquireBenchmarkTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tokenBucket", "leakyBucket", "slidingWindowLog", "slidingWindowCounter",
+    @ValueSource(strings = {"tokenBucket", "tokenBucketListened", "leakyBucket", "slidingWindowLog", "slidingWindowCounter",
             "bucket4j", "guava", "resilience4j"})
     void allowedLimiterGrantsEveryRequest(String impl) {
         LocalAcquireBenchmark benchmark = setUp(impl, "allowed");
@@ -36,7 +36,7 @@ class LocalAcquireBenchmarkTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tokenBucket", "leakyBucket", "slidingWindowLog", "slidingWindowCounter",
+    @ValueSource(strings = {"tokenBucket", "tokenBucketListened", "leakyBucket", "slidingWindowLog", "slidingWindowCounter",
             "bucket4j", "guava", "resilience4j"})
     void deniedLimiterRefusesEveryRequestAfterSetUp(String impl) {
         LocalAcquireBenchmark benchmark = setUp(impl, "denied");
@@ -49,7 +49,7 @@ class LocalAcquireBenchmarkTest {
 
     @Test
     void deniedLimiterGrantsExactlyTheOnePermitItStartsWith() {
-        for (String impl : new String[] {"tokenBucket", "leakyBucket", "slidingWindowLog",
+        for (String impl : new String[] {"tokenBucket", "tokenBucketListened", "leakyBucket", "slidingWindowLog",
                 "slidingWindowCounter", "bucket4j", "guava", "resilience4j"}) {
             BooleanSupplier acquire = LocalAcquireBenchmark.create(impl, false);
 

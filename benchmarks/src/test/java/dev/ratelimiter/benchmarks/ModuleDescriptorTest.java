@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.conformance.FakeClock;
 import dev.ratelimiter.http.RateLimitHeaders;
+import dev.ratelimiter.micrometer.RateLimiterMetrics;
 import dev.ratelimiter.local.LocalRateLimiters;
 import dev.ratelimiter.redis.RedisRateLimiters;
 import io.lettuce.core.RedisClient;
@@ -49,6 +50,7 @@ class ModuleDescriptorTest {
     private static final String REDIS = "dev.ratelimiter.redis";
     private static final String CONFORMANCE = "dev.ratelimiter.conformance";
     private static final String HTTP = "dev.ratelimiter.http";
+    private static final String MICROMETER = "dev.ratelimiter.micrometer";
 
     @TempDir
     Path dir;
@@ -60,10 +62,11 @@ class ModuleDescriptorTest {
                 locationOf(LocalRateLimiters.class),
                 locationOf(RedisRateLimiters.class),
                 locationOf(FakeClock.class),
-                locationOf(RateLimitHeaders.class));
+                locationOf(RateLimitHeaders.class),
+                locationOf(RateLimiterMetrics.class));
 
         Map<String, Map<String, Set<String>>> exports = new TreeMap<>();
-        for (String name : List.of(API, LOCAL, REDIS, CONFORMANCE, HTTP)) {
+        for (String name : List.of(API, LOCAL, REDIS, CONFORMANCE, HTTP, MICROMETER)) {
             ModuleDescriptor descriptor = finder.find(name)
                     .orElseThrow(() -> new AssertionError("no module named " + name))
                     .descriptor();
@@ -84,7 +87,8 @@ class ModuleDescriptorTest {
                 LOCAL, Map.of("dev.ratelimiter.local", Set.of("*")),
                 REDIS, Map.of("dev.ratelimiter.redis", Set.of("*")),
                 CONFORMANCE, Map.of("dev.ratelimiter.conformance", Set.of("*")),
-                HTTP, Map.of("dev.ratelimiter.http", Set.of("*"))));
+                HTTP, Map.of("dev.ratelimiter.http", Set.of("*")),
+                MICROMETER, Map.of("dev.ratelimiter.micrometer", Set.of("*"))));
     }
 
     @Test

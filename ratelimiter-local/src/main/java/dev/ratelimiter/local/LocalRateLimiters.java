@@ -104,4 +104,24 @@ public final class LocalRateLimiters {
                 ? new SlidingWindowLogLimiter(sw, ticker, sleeper, origin)
                 : new SlidingWindowCounterLimiter(sw, ticker, sleeper, origin);
     }
+
+    /**
+     * The in-process {@link dev.ratelimiter.RateLimiterFactory}: system clock and sleeper,
+     * {@value LocalKeyedRateLimiter#DEFAULT_MAX_KEYS} keys at most per keyed limiter, no
+     * listener (add one with {@code withListener}).
+     *
+     * @return the factory
+     */
+    public static LocalRateLimiterFactory factory() {
+        return LocalRateLimiterFactory.builder().build();
+    }
+
+    /**
+     * A builder of in-process factories, to set their clock, sleeper, bound on keys and listener.
+     *
+     * @return the builder
+     */
+    public static LocalRateLimiterFactory.Builder factoryBuilder() {
+        return LocalRateLimiterFactory.builder();
+    }
 }

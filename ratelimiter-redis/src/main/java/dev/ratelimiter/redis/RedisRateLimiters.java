@@ -682,6 +682,25 @@ public final class RedisRateLimiters {
         }
     }
 
+    /**
+     * This factory as a backend-neutral {@link dev.ratelimiter.RateLimiterFactory}, for a
+     * {@link dev.ratelimiter.RateLimiterRegistry} or a framework integration. Without a listener
+     * it makes what {@link #create} and {@link #keyed} make; {@code withListener(listener)} gives
+     * one whose limiters report their decisions (a keyed one, synchronous and asynchronous: it is
+     * an {@link AsyncKeyedRateLimiter} too). The failure policy and listener of this factory
+     * apply to all of them.
+     *
+     * @return the factory, without a listener
+     */
+    public dev.ratelimiter.RateLimiterFactory factory() {
+        return new ListenedRedisFactory(this, null);
+    }
+
+    /** @return the clock the time waited by blocking acquires is measured with */
+    Ticker ticker() {
+        return clock.deadlineTicker();
+    }
+
     private static long millisCeil(Duration d) {
         long ms = d.toMillis();
         return d.minusMillis(ms).isZero() ? ms : ms + 1;
