@@ -7,7 +7,10 @@ import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.Ticker;
 import dev.ratelimiter.TokenBucket;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * Creates lock-free in-process limiters.
@@ -123,5 +126,62 @@ public final class LocalRateLimiters {
      */
     public static LocalRateLimiterFactory.Builder factoryBuilder() {
         return LocalRateLimiterFactory.builder();
+    }
+
+    /**
+     * A composite limiter on the system clock: every limit on one key, decided as one. A request
+     * is granted only if every limit grants it, and then every limit consumes it; refused, nothing
+     * is consumed. The {@link dev.ratelimiter.Decision} reports the smallest remaining, the largest
+     * retry-after of the refusing limits and the largest reset; its limit is the smallest capacity.
+     * Lock-free; a grant allocates one small snapshot of the limits' state.
+     *
+     * <pre>{@code
+     * RateLimiter api = LocalRateLimiters.composite(
+     *         TokenBucket.of(10, 10, Duration.ofSeconds(1)),
+     *         TokenBucket.of(1000, 1000, Duration.ofHours(1)));
+     * }</pre>
+     *
+     * @param limits the limits, at least one: token buckets and leaky buckets
+     * @return a new composite limiter, starting full
+     * @throws NullPointerException     if {@code limits} or one of them is {@code null}
+     * @throws IllegalArgumentException if there is no limit, or one is a sliding window
+     */
+    public static RateLimiter composite(Limit... limits) {
+        Objects.requireNonNull(limits, "limits");
+        return composite(Arrays.asList(limits), Ticker.system(), Sleeper.system());
+    }
+
+    /**
+     * Like {@link #composite(Limit...)}, on the given clock and sleeper.
+     *
+     * @param limits  the limits, at least one: token buckets and leaky buckets
+     * @param ticker  the clock
+     * @param sleeper how blocking acquires wait (they poll)
+     * @return a new composite limiter, starting full
+     * @throws NullPointerException     if an argument or a limit is {@code null}
+     * @throws IllegalArgumentException if there is no limit, or one is a sliding window
+     */
+    public static RateLimiter composite(List<Limit> limits, Ticker ticker, Sleeper sleeper) {
+        return new LocalCompositeLimiter(limits, ticker, sleeper);
+    }
+
+    /**
+     * A keyed composite on the system clock, with the shape of the Redis composite: limits shared
+     * by the keys of a group and limits of each key, all decided as one; see
+     * {@link LocalCompositeKeyedRateLimiter} (and its builder for a clock and a key bound).
+     *
+     * @param groupOf     the group of a key; must not return {@code null}
+     * @param groupLimits the limits shared by the keys of a group (may be empty)
+     * @param keyLimits   the limits of each key (may be empty, not both)
+     * @param <K>         the key type
+     * @param <G>         the group type
+     * @return a new keyed composite
+     * @throws NullPointerException     if an argument or a limit is {@code null}
+     * @throws IllegalArgumentException if both lists are empty, or a limit is a sliding window
+     */
+    public static <K, G> LocalCompositeKeyedRateLimiter<K, G> composite(Function<? super K, ? extends G> groupOf,
+                                                                       List<Limit> groupLimits,
+                                                                       List<Limit> keyLimits) {
+        return LocalCompositeKeyedRateLimiter.<K, G>builder(groupOf, groupLimits, keyLimits).build();
     }
 }
