@@ -89,9 +89,7 @@ public interface KeyedRateLimiter<K> {
      * @throws NullPointerException     if {@code key} is {@code null}
      * @throws IllegalArgumentException if {@code permits <= 0}
      */
-    default Decision peek(K key, long permits) { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    Decision peek(K key, long permits);
 
     /**
      * Returns how many permits one request for {@code key} could be granted now; see
@@ -101,9 +99,7 @@ public interface KeyedRateLimiter<K> {
      * @return the permits available now for {@code key}, {@code >= 0}
      * @throws NullPointerException if {@code key} is {@code null}
      */
-    default long availablePermits(K key) { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    long availablePermits(K key);
 
     /**
      * Puts {@code key} back in its initial state (full, its history forgotten); see
@@ -112,9 +108,7 @@ public interface KeyedRateLimiter<K> {
      * @param key the key
      * @throws NullPointerException if {@code key} is {@code null}
      */
-    default void reset(K key) { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    void reset(K key);
 
     /**
      * Gives back {@code permits} permits of earlier grants to {@code key}, never beyond full; see
@@ -125,9 +119,7 @@ public interface KeyedRateLimiter<K> {
      * @throws NullPointerException     if {@code key} is {@code null}
      * @throws IllegalArgumentException if {@code permits <= 0}
      */
-    default void refund(K key, long permits) { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    void refund(K key, long permits);
 
     /**
      * Takes every permit available now for {@code key} and returns how many were taken; see
@@ -137,9 +129,7 @@ public interface KeyedRateLimiter<K> {
      * @return the permits taken, {@code >= 0}
      * @throws NullPointerException if {@code key} is {@code null}
      */
-    default long drain(K key) { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    long drain(K key);
 
     /**
      * Replaces the limit every key is held to, keeping each key's state by the rules of
@@ -151,9 +141,7 @@ public interface KeyedRateLimiter<K> {
      * @throws IllegalArgumentException if {@code limit} is of another family, or a counter's
      *                                  window length differs
      */
-    default void reconfigure(Limit limit) { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    void reconfigure(Limit limit);
 
     /**
      * Returns a {@link RateLimiter} view of one key, for use with the {@link Decorators}.

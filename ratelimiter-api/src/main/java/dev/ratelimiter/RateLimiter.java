@@ -119,9 +119,7 @@ public interface RateLimiter {
      * @return the decision {@code decide(permits)} would return at this instant; never {@code null}
      * @throws IllegalArgumentException if {@code permits <= 0}
      */
-    default Decision peek(long permits) { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    Decision peek(long permits);
 
     /**
      * Returns how many permits one request could be granted now: the largest {@code n} for which
@@ -129,17 +127,13 @@ public interface RateLimiter {
      *
      * @return the permits available now, {@code >= 0}
      */
-    default long availablePermits() { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    long availablePermits();
 
     /**
      * Puts this limiter back in its initial state, as if just created: full, its history
      * forgotten. In Redis the shared key is deleted, so every process sharing it sees the reset.
      */
-    default void reset() { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    void reset();
 
     /**
      * Gives back {@code permits} permits of earlier grants, for instance when the work they paid
@@ -158,9 +152,7 @@ public interface RateLimiter {
      * @param permits the number of permits to give back, {@code > 0}
      * @throws IllegalArgumentException if {@code permits <= 0}
      */
-    default void refund(long permits) { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    void refund(long permits);
 
     /**
      * Takes every permit available now, as one grant of {@link #availablePermits()} permits would,
@@ -169,9 +161,7 @@ public interface RateLimiter {
      *
      * @return the permits taken, {@code >= 0}
      */
-    default long drain() { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    long drain();
 
     /**
      * Replaces the limit this limiter enforces, keeping its state: a decision made at the same
@@ -200,7 +190,5 @@ public interface RateLimiter {
      * @throws IllegalArgumentException if {@code limit} is of another family, or a counter's
      *                                  window length differs
      */
-    default void reconfigure(Limit limit) { // TEMPORARY until every backend implements it
-        throw new UnsupportedOperationException("not implemented yet");
-    }
+    void reconfigure(Limit limit);
 }
