@@ -103,12 +103,12 @@ public class ReconfigureLincheckTest {
     @Test
     void logIsLinearizableUnderStress() {
         assertThat(new Log().tryAcquire(1)).isTrue();
-        StressSupport.lincheckStress().check(Log.class);
+        StressSupport.lincheckStress().iterations(3).check(Log.class);
     }
 
     @Test
     void counterIsLinearizableUnderModelChecking() {
         assertThat(new Counter().tryAcquire(1)).isTrue();
-        StressSupport.lincheckModelChecking().check(Counter.class);
+        StressSupport.lincheckModelChecking().iterations(12).check(Counter.class);
     }
 }
