@@ -5,6 +5,7 @@ import static dev.ratelimiter.conformance.ReferenceModel.saturated;
 
 import dev.ratelimiter.Decision;
 import dev.ratelimiter.LeakyBucket;
+import dev.ratelimiter.Limit;
 import java.math.BigInteger;
 
 /**
@@ -95,6 +96,39 @@ public final class LeakyQueueModel implements ReferenceModel {
     @Override
     public long maxPermits() {
         return limit;
+    }
+
+    @Override
+    public LeakyQueueModel copy() {
+        LeakyQueueModel copy = new LeakyQueueModel(LeakyBucket.queue(rate.longValueExact(),
+                java.time.Duration.ofNanos(period.longValueExact()), limit));
+        copy.full = full;
+        return copy;
+    }
+
+    /** The full-at instant moves back by {@code permits * P / R}, not before {@code now}. */
+    @Override
+    public void refund(long permits, long nowNanos) {
+        full = TokenBucketModel.refunded(full, rate, period, permits, nowNanos);
+    }
+
+    @Override
+    public ReferenceModel reconfigured(Limit next, long now) {
+        ReferenceModel model = ReferenceModel.of(next);
+        TokenBucketModel.carryFullAt(full, rate, model);
+        return model;
+    }
+
+    BigInteger rate() {
+        return rate;
+    }
+
+    BigInteger period() {
+        return period;
+    }
+
+    void full(BigInteger full) {
+        this.full = full;
     }
 
     @Override

@@ -72,6 +72,76 @@ public interface ReferenceModel {
     long maxPermits();
 
     /**
+     * @return an independent copy of this model, in the same state
+     */
+    ReferenceModel copy();
+
+    /**
+     * The decision {@link #decide} would return at {@code now}, changing nothing.
+     *
+     * @param permits the permits, {@code > 0}
+     * @param now     the time
+     * @return the decision
+     */
+    default Decision peek(long permits, long now) {
+        return copy().decide(permits, now);
+    }
+
+    /**
+     * The largest {@code n} a {@link #decide} at {@code now} would grant (0 if none), found by a
+     * binary search over copies, changing nothing.
+     *
+     * @param now the time
+     * @return the permits available
+     */
+    default long available(long now) {
+        long lo = 0; // granted (trivially)
+        long hi = maxPermits() + 1; // refused (exceeds the limit)
+        while (hi - lo > 1) {
+            long mid = lo + (hi - lo) / 2;
+            if (peek(mid, now).isAllowed()) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /**
+     * Takes every permit available at {@code now} in one grant.
+     *
+     * @param now the time
+     * @return the permits taken
+     */
+    default long drain(long now) {
+        long available = available(now);
+        if (available > 0 && !decide(available, now).isAllowed()) {
+            throw new AssertionError("the available permits must be granted: " + available);
+        }
+        return available;
+    }
+
+    /**
+     * Gives back {@code permits} permits at {@code now}, by the rules of
+     * {@link dev.ratelimiter.RateLimiter#refund(long)}.
+     *
+     * @param permits the permits, {@code > 0}
+     * @param now     the time
+     */
+    void refund(long permits, long now);
+
+    /**
+     * This model's state carried to {@code limit} at {@code now}, by the rules of
+     * {@link dev.ratelimiter.RateLimiter#reconfigure(Limit)}; this model is left unchanged.
+     *
+     * @param limit a limit of the same family
+     * @param now   the time
+     * @return the model of the reconfigured limiter
+     */
+    ReferenceModel reconfigured(Limit limit, long now);
+
+    /**
      * The model of a limit, as every backend must implement it.
      *
      * @param limit the limit

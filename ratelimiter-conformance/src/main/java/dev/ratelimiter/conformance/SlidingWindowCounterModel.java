@@ -121,6 +121,51 @@ public final class SlidingWindowCounterModel implements ReferenceModel {
     }
 
     @Override
+    public SlidingWindowCounterModel copy() {
+        SlidingWindowCounterModel copy = new SlidingWindowCounterModel(
+                SlidingWindow.counter(limit, java.time.Duration.ofNanos(window)));
+        for (long[] g : grants) {
+            copy.grants.add(g.clone());
+        }
+        return copy;
+    }
+
+    /** The current fixed window's count goes down by {@code permits}, then the previous one's. */
+    @Override
+    public void refund(long permits, long now) {
+        long k = Math.floorDiv(now, window);
+        long left = permits;
+        for (long fixed = k; fixed >= k - 1 && left > 0; fixed--) {
+            for (int i = grants.size() - 1; i >= 0 && left > 0; i--) {
+                long[] g = grants.get(i);
+                if (Math.floorDiv(g[0], window) != fixed) {
+                    continue;
+                }
+                long taken = Math.min(left, g[1]);
+                g[1] -= taken;
+                left -= taken;
+                if (g[1] == 0) {
+                    grants.remove(i);
+                }
+            }
+        }
+    }
+
+    /** The counts are kept; the window is the same (the new limit must have this window). */
+    @Override
+    public ReferenceModel reconfigured(dev.ratelimiter.Limit next, long now) {
+        SlidingWindow counter = (SlidingWindow) next;
+        if (counter.windowNanos() != window) {
+            throw new IllegalArgumentException("a counter keeps its window: " + next);
+        }
+        SlidingWindowCounterModel model = new SlidingWindowCounterModel(counter);
+        for (long[] g : grants) {
+            model.grants.add(g.clone());
+        }
+        return model;
+    }
+
+    @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("SlidingWindowCounterModel{L=" + limit + ", W=" + window + ", grants=");
         for (long[] g : grants) {

@@ -65,7 +65,7 @@ public final class SlidingWindowLogModel implements ReferenceModel {
     public Decision decide(long permits, long now) {
         long live = live(now);
         if (permits > limit) {
-            return Decision.exceeding(permits, limit - live, reset(now), limit);
+            return Decision.exceeding(permits, Math.max(0, limit - live), reset(now), limit);
         }
         if (live + permits <= limit) {
             grants.add(new long[] {now, permits});
@@ -76,7 +76,7 @@ public final class SlidingWindowLogModel implements ReferenceModel {
             if (isLive(g, now)) {
                 stillLive -= g[1];
                 if (stillLive + permits <= limit) {
-                    return Decision.denied(permits, limit - live, g[0] + window - now, reset(now), limit);
+                    return Decision.denied(permits, Math.max(0, limit - live), g[0] + window - now, reset(now), limit);
                 }
             }
         }
@@ -91,6 +91,45 @@ public final class SlidingWindowLogModel implements ReferenceModel {
     @Override
     public long maxPermits() {
         return limit;
+    }
+
+    @Override
+    public SlidingWindowLogModel copy() {
+        SlidingWindowLogModel copy = new SlidingWindowLogModel(SlidingWindow.log(limit, java.time.Duration.ofNanos(window)));
+        for (long[] g : grants) {
+            copy.grants.add(g.clone());
+        }
+        return copy;
+    }
+
+    /** The newest {@code permits} granted permits still in the window are removed. */
+    @Override
+    public void refund(long permits, long now) {
+        long left = permits;
+        for (int i = grants.size() - 1; i >= 0 && left > 0; i--) {
+            long[] g = grants.get(i);
+            if (!isLive(g, now)) {
+                break;
+            }
+            long taken = Math.min(left, g[1]);
+            g[1] -= taken;
+            left -= taken;
+            if (g[1] == 0) {
+                grants.remove(i);
+            }
+        }
+    }
+
+    /** The grants still in this window at {@code now}, counted in the new limit's window. */
+    @Override
+    public ReferenceModel reconfigured(dev.ratelimiter.Limit next, long now) {
+        SlidingWindowLogModel model = new SlidingWindowLogModel((SlidingWindow) next);
+        for (long[] g : grants) {
+            if (isLive(g, now)) {
+                model.grants.add(g.clone());
+            }
+        }
+        return model;
     }
 
     @Override

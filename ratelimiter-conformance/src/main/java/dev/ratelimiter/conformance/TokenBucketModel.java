@@ -5,6 +5,7 @@ import static dev.ratelimiter.conformance.ReferenceModel.saturated;
 
 import dev.ratelimiter.Decision;
 import dev.ratelimiter.LeakyBucket;
+import dev.ratelimiter.Limit;
 import dev.ratelimiter.TokenBucket;
 import java.math.BigInteger;
 
@@ -127,6 +128,66 @@ public final class TokenBucketModel implements ReferenceModel {
     @Override
     public long maxPermits() {
         return limit;
+    }
+
+    @Override
+    public TokenBucketModel copy() {
+        TokenBucketModel copy = new TokenBucketModel(limit, rate.longValueExact(), period.longValueExact());
+        copy.full = full;
+        return copy;
+    }
+
+    /** The full-at instant moves back by {@code permits * P / R}, not before {@code now}. */
+    @Override
+    public void refund(long permits, long nowNanos) {
+        full = refunded(full, rate, period, permits, nowNanos);
+    }
+
+    @Override
+    public ReferenceModel reconfigured(Limit next, long now) {
+        ReferenceModel model = ReferenceModel.of(next);
+        carryFullAt(full, rate, model);
+        return model;
+    }
+
+    /** @return {@code F * R} after a refund of {@code permits} at {@code now} */
+    static BigInteger refunded(BigInteger full, BigInteger rate, BigInteger period, long permits, long nowNanos) {
+        if (full == null) {
+            return null;
+        }
+        BigInteger base = BigInteger.valueOf(nowNanos).multiply(rate);
+        if (full.compareTo(base) <= 0) {
+            return full;
+        }
+        return full.subtract(BigInteger.valueOf(permits).multiply(period)).max(base);
+    }
+
+    /**
+     * Sets the full-at instant {@code full / rate} on a fresh bucket model (token bucket, meter or
+     * queue), rounded up to the resolution the new rate keeps: {@code 1 / r} ns, where {@code r}
+     * is its permits divided by their gcd with its period.
+     */
+    static void carryFullAt(BigInteger full, BigInteger rate, ReferenceModel model) {
+        BigInteger newRate = model instanceof TokenBucketModel t ? t.rate : ((LeakyQueueModel) model).rate();
+        BigInteger newPeriod = model instanceof TokenBucketModel t ? t.period : ((LeakyQueueModel) model).period();
+        BigInteger carried = null;
+        if (full != null) {
+            BigInteger g = newRate.gcd(newPeriod);
+            BigInteger r = newRate.divide(g);
+            // F * r, rounded up, then in units of 1 / newRate (newRate = r * g).
+            BigInteger scaled = full.multiply(r);
+            BigInteger[] qr = scaled.divideAndRemainder(rate);
+            BigInteger units = qr[0].add(qr[1].signum() > 0 ? BigInteger.ONE : BigInteger.ZERO);
+            if (scaled.signum() < 0 && qr[1].signum() != 0) {
+                units = qr[0]; // ceil of a negative quotient truncated toward zero
+            }
+            carried = units.multiply(g);
+        }
+        if (model instanceof TokenBucketModel t) {
+            t.full = carried;
+        } else {
+            ((LeakyQueueModel) model).full(carried);
+        }
     }
 
     @Override

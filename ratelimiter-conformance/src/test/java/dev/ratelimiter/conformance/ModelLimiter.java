@@ -23,10 +23,12 @@ import java.util.Objects;
  */
 final class ModelLimiter implements RateLimiter {
 
-    private final Limit limit;
+    private Limit limit;
     private final Ticker ticker;
     private final Sleeper sleeper;
-    private final long origin;
+    private long origin;
+    /** The model as of the latest operation that is not a decision: the history replays from it. */
+    private ReferenceModel base;
     private final List<long[]> history = new ArrayList<>(); // {kind, permits, now, timeout[, until]}
     private ReferenceModel model;
     private long last;
@@ -37,6 +39,7 @@ final class ModelLimiter implements RateLimiter {
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         this.origin = ticker.read();
         this.model = ReferenceModel.of(limit);
+        this.base = model.copy();
     }
 
     /** @return the reading, clamped to the latest time a grant was made at */
@@ -96,7 +99,7 @@ final class ModelLimiter implements RateLimiter {
 
     private synchronized void undo(long[] op) {
         history.remove(op);
-        model = ReferenceModel.of(limit);
+        model = base.copy();
         for (long[] h : history) {
             if (h[0] == 0) {
                 model.decide(h[1], h[2]);
@@ -117,5 +120,56 @@ final class ModelLimiter implements RateLimiter {
     @Override
     public Limit limit() {
         return limit;
+    }
+
+    /** After an operation that is not a decision: the history starts again from the model as it is. */
+    private void rebase() {
+        history.clear();
+        base = model.copy();
+    }
+
+    @Override
+    public synchronized Decision peek(long permits) {
+        Checks.requested(permits);
+        return model.peek(permits, now());
+    }
+
+    @Override
+    public synchronized long availablePermits() {
+        return model.available(now());
+    }
+
+    @Override
+    public synchronized void reset() {
+        origin = ticker.read();
+        last = 0;
+        model = ReferenceModel.of(limit);
+        rebase();
+    }
+
+    @Override
+    public synchronized void refund(long permits) {
+        Checks.requested(permits);
+        model.refund(permits, now());
+        rebase();
+    }
+
+    @Override
+    public synchronized long drain() {
+        long now = now();
+        long taken = model.drain(now);
+        if (taken > 0) {
+            last = now;
+        }
+        rebase();
+        return taken;
+    }
+
+    @Override
+    public synchronized void reconfigure(Limit next) {
+        Checks.reconfiguration(limit, next);
+        model = model.reconfigured(next, now());
+        limit = next;
+        rebase();
     }
 }
