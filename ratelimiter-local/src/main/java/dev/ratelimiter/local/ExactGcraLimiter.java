@@ -42,6 +42,11 @@ import java.util.Objects;
  * Time going backwards, reservations, memory ordering and progress are as there: a refusal
  * writes nothing and allocates nothing; a grant allocates one State and makes one CAS, retried
  * with the same reading only when another thread's CAS succeeded.
+ *
+ * Replacement (see GcraLimiter and Swaps). A successor of this rate takes a full-at instant
+ * f + q / rq from another rate by rounding the remainder up to this one's resolution:
+ * (f, ceil(q * r / rq)), carrying into f when that reaches r. A refund of n subtracts
+ * n * p / r = (s, t) exactly, borrowing from f, and clamps at (now, 0).
  */
 
 /**

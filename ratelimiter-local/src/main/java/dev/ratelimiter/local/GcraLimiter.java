@@ -78,8 +78,16 @@ import java.util.Objects;
  * grants were computed on top of it (a later queue waiter holds the next slot, a later grant may
  * have clipped at its own clock reading), so subtracting it could hand out the same slot twice.
  * Forfeiting only under-admits. An exception arriving once the slot has come keeps the permits:
- * an interrupt is then re-asserted on the thread and the acquire succeeds. Retirement needs
- * F <= now, so a limiter with a pending reservation is not retired in the meantime.
+ * an interrupt is then re-asserted on the thread and the acquire succeeds. Retirement by a keyed
+ * owner's sweep needs F <= now, so a limiter with a pending reservation is not swept in the
+ * meantime. A replacement (Swaps: reconfigure, refund, reset) retires it in any state: its
+ * successor carries F, pending reservations included, and the give-back CAS then fails on the
+ * retired word, so the reservation is forfeited (under-admitting only).
+ *
+ * Replacement. The successor's F is the same instant (relative to the same origin); from the exact
+ * limiter's F + q / r it is rounded up to a whole nanosecond, the only rounding, which takes a
+ * fraction of a nanosecond of refill and never gives one. A refund of n moves F back by cost(n),
+ * not before now: F' = max(now, F - cost(n)), only when in debt (SATURATED stays saturated).
  */
 
 /**

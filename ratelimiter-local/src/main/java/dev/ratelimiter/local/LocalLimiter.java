@@ -20,8 +20,15 @@ import java.util.Objects;
  * drops it from its map. A decision that finds a limiter retired reports {@link #RETIRED} (or
  * the {@link #RETIRED_DECISION} sentinel) and consumes nothing; the owner then looks the key up
  * again and decides on a fresh limiter. Because retirement happens only from the full state and
- * is a CAS on the same state word the decisions use, no decision is ever lost. A limiter that is
- * not owned by a keyed limiter is never retired, so its public methods never see it.
+ * is a CAS on the same state word the decisions use, no decision is ever lost.
+ *
+ * <p>A limiter is also retired, in any state, when it is <em>replaced</em> by one built from its
+ * state ({@link #snapshot}, {@link #successorFrom}, {@link #retireFrom}): by
+ * {@link ReconfigurableLimiter} (the limiter {@link LocalRateLimiters#create} returns) and by a
+ * keyed owner, for a reconfiguration, a refund or a reset. Its {@link #successor} is then set
+ * before the retiring CAS, and a decision that finds it retired decides again on the successor;
+ * see {@link Swaps} for the protocol and its proof. Peeks decide on a private copy built the same
+ * way, so they write nothing.
  *
  * <p>Blocking acquires default to polling {@link #decideAt}: sleep for the decision's
  * retry-after, decide again, until granted or the timeout cannot be met. Nothing is reserved

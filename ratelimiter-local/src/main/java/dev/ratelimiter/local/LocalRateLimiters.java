@@ -17,6 +17,9 @@ import java.util.Objects;
  * nothing; the sliding windows may move their window forward on a refusal). Token bucket, leaky bucket
  * and sliding window counter allocate nothing per {@code tryAcquire}; the sliding window log
  * allocates one small entry per granted request, kept while it is inside the window.
+ * {@code reconfigure}, {@code refund} and {@code reset} replace the limiter's engine by one built
+ * from its state; they are serialized among themselves, while decisions stay lock-free and are
+ * each decided wholly under the old or the new limit.
  *
  * <pre>{@code
  * RateLimiter api = LocalRateLimiters.create(TokenBucket.of(100, 10, Duration.ofSeconds(1)));
