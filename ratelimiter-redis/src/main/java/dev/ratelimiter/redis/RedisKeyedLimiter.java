@@ -258,6 +258,21 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         }
     }
 
+    /** {@link #peek}, without blocking: the failure policy answers on the thread that completes it. */
+    CompletionStage<Decision> peekAsync(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        Config c = config;
+        String[] argv;
+        try {
+            argv = argv(c, permits, "peek");
+        } catch (IllegalStateException outOfRange) {
+            return CompletableFuture.failedFuture(outOfRange);
+        }
+        return caller.call(c.args.script, redisKey(key), argv).handle((reply, failure) -> failure == null
+                ? toDecision(c.args, reply, permits) : c.failures.onPeekFailure(key, permits, failure));
+    }
+
     /**
      * {@inheritDoc}
      *

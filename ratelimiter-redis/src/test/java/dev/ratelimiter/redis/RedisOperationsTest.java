@@ -75,6 +75,11 @@ class RedisOperationsTest {
         Long expireTime = redis().pexpiretime(key);
 
         Decision peeked = limiter.peek("k", 2);
+        Decision peekedAsync = limiter.peekAsync("k", 2).toCompletableFuture().join();
+        assertThat(peekedAsync.isAllowed()).isEqualTo(peeked.isAllowed());
+        if (!redisTime) {
+            assertThat(peekedAsync).isEqualTo(peeked);
+        }
         long available = limiter.availablePermits("k");
         limiter.peek("k", 100);
 
@@ -338,12 +343,13 @@ class RedisOperationsTest {
 
             RedisRateLimiters.KeyedLimiter open = builder(client, FailurePolicy.failOpen(), failures).keyed("o", limit);
             assertThat(open.peek("k", 2).isAllowed()).isTrue();
+            assertThat(open.peekAsync("k", 2).toCompletableFuture().join().isAllowed()).isTrue();
             assertThat(FailurePolicy.isUnchecked(open.peek("k", 2))).isTrue();
             assertThat(open.availablePermits("k")).isEqualTo(4);
             open.reset("k");
             open.refund("k", 1);
             assertThat(open.drain("k")).as("dropped: nothing taken").isZero();
-            assertThat(failures).hasSize(6);
+            assertThat(failures).hasSize(7);
 
             RedisRateLimiters.KeyedLimiter closed = builder(client, FailurePolicy.failClosed(Duration.ofSeconds(2)),
                     failures).keyed("c", limit);
