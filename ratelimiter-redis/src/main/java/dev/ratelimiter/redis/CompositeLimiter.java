@@ -383,6 +383,183 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
                 clock.deadlineTicker(), sleeper);
     }
 
+    /** @return the script's arguments for one operation: {@link #argv} with the operation after the time */
+    private String[] argv(long permits, String mode) {
+        String[] decision = argv(permits);
+        String[] argv = new String[decision.length + 2];
+        argv[0] = decision[0];
+        argv[1] = "mode";
+        argv[2] = mode;
+        System.arraycopy(decision, 1, argv, 3, decision.length - 1);
+        return argv;
+    }
+
+    private List<Object> operation(String[] keys, String[] argv) {
+        try {
+            return caller.callSync(SHA, BODY, keys, argv);
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One read-only script call: every limit is read, nothing is written. If Redis cannot
+     * answer, the failure policy answers limit by limit as for a decision, the local fallbacks
+     * peeked at, not consumed from.
+     */
+    @Override
+    public Decision peek(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        try {
+            return toDecision(operation(keys(key), argv(permits, "peek")), permits);
+        } catch (RedisRateLimiterException failed) {
+            if (permits > max) {
+                (keyFailures.isEmpty() ? groupFailures.get(0) : keyFailures.get(0)).reportOnly(failed);
+                return Decision.exceeding(permits, 0, 0, max);
+            }
+            String group = groupOf.apply(key);
+            long remaining = Long.MAX_VALUE;
+            long reset = 0;
+            for (int i = 0; i < keyFailures.size() + groupFailures.size(); i++) {
+                boolean perKey = i < keyFailures.size();
+                FailureHandler handler = perKey ? keyFailures.get(i) : groupFailures.get(i - keyFailures.size());
+                Decision d = handler.onPeekFailure(perKey ? key : group, permits, failed);
+                if (!d.isAllowed()) {
+                    return d;
+                }
+                remaining = Math.min(remaining, d.remaining());
+                reset = Math.max(reset, d.resetNanos());
+            }
+            return Decision.allowed(permits, remaining, reset, max);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The smallest of the limits' available permits, in one read-only script call. If Redis
+     * cannot answer, the smallest of what the failure policy answers for each limit.
+     */
+    @Override
+    public long availablePermits(String key) {
+        Objects.requireNonNull(key, "key");
+        List<Object> reply;
+        try {
+            // Above the smallest maximum: refused, so every limit reports its state unchanged.
+            reply = operation(keys(key), argv(max + 1, "peek"));
+        } catch (RedisRateLimiterException failed) {
+            String group = groupOf.apply(key);
+            long least = Long.MAX_VALUE;
+            for (int i = 0; i < keyFailures.size() + groupFailures.size(); i++) {
+                boolean perKey = i < keyFailures.size();
+                FailureHandler handler = perKey ? keyFailures.get(i) : groupFailures.get(i - keyFailures.size());
+                least = Math.min(least, handler.onAvailableFailure(perKey ? key : group, failed));
+            }
+            return Math.min(least, max);
+        }
+        return toDecision(reply, max + 1).remaining();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Deletes every Redis key {@code key}'s decisions read ({@link #redisKeys}), the group's
+     * shared limits included: a key is full again only if its group is, so resetting a key of a
+     * group resets the group for every key in it. If Redis cannot do it: under the local
+     * fallback the fallbacks are reset; under fail open it is dropped and logged; otherwise the
+     * {@link RedisRateLimiterException} is thrown.
+     */
+    @Override
+    public void reset(String key) {
+        Objects.requireNonNull(key, "key");
+        try {
+            operation(keys(key), argv(1, "reset"));
+        } catch (RedisRateLimiterException failed) {
+            eachFallback(key, "reset", failed, (local, k) -> {
+                local.reset(k);
+                return 0;
+            });
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Every limit (the group's included, which the grant consumed too) is refunded by its own
+     * rule, in one script call. Failures as for {@link #reset}.
+     */
+    @Override
+    public void refund(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        try {
+            operation(keys(key), argv(Math.min(permits, LimitArgs.MAX_EXACT), "refund"));
+        } catch (RedisRateLimiterException failed) {
+            eachFallback(key, "refund", failed, (local, k) -> {
+                local.refund(k, permits);
+                return 0;
+            });
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One script call: the smallest of the limits' available permits is taken from every
+     * limit, as one grant. If Redis cannot do it: under the local fallback the fallbacks are
+     * drained each by the smallest of their available permits; under fail open nothing is taken
+     * (0, logged); otherwise the {@link RedisRateLimiterException} is thrown.
+     */
+    @Override
+    public long drain(String key) {
+        Objects.requireNonNull(key, "key");
+        List<Object> reply;
+        try {
+            reply = operation(keys(key), argv(1, "drain"));
+        } catch (RedisRateLimiterException failed) {
+            long[] least = {Long.MAX_VALUE};
+            eachFallback(key, "drain", failed, (local, k) -> {
+                least[0] = Math.min(least[0], local.availablePermits(k));
+                return 0;
+            });
+            if (least[0] == 0 || least[0] == Long.MAX_VALUE) {
+                return 0;
+            }
+            // Every fallback holds at least least[0]: one grant of it each.
+            eachFallback(key, "drain", failed, (local, k) -> local.decide(k, least[0]).isAllowed() ? 1 : 0);
+            return least[0];
+        }
+        return (Long) reply.get(0);
+    }
+
+    /**
+     * Refused: a composite's limits are fixed (a limit's index is its place in the list, and
+     * changing the limits means giving the composite a new name).
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public void reconfigure(Limit limit) {
+        throw new UnsupportedOperationException("a composite's limits are fixed: build a composite with a new "
+                + "name instead of reconfiguring " + this);
+    }
+
+    /** Applies a failed operation to each limit's failure handler, the key's then the group's. */
+    private void eachFallback(String key, String op, RedisRateLimiterException failed,
+                              java.util.function.BiFunction<dev.ratelimiter.local.LocalKeyedRateLimiter<String>, String,
+                                      Integer> action) {
+        String group = groupOf.apply(key);
+        for (int i = 0; i < keyFailures.size() + groupFailures.size(); i++) {
+            boolean perKey = i < keyFailures.size();
+            FailureHandler handler = perKey ? keyFailures.get(i) : groupFailures.get(i - keyFailures.size());
+            String k = perKey ? key : group;
+            handler.onWriteFailure(k, op, failed, local -> action.apply(local, k));
+        }
+    }
+
     /** @return the first limit given (a group limit if any): a composite has several, see {@link #groupLimits()} */
     @Override
     public Limit limit() {

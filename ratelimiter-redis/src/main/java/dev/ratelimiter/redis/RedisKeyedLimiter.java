@@ -84,6 +84,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
          * ({@code ""}: none). Set when the window grows, to the horizon the old window had then.
          */
         final String floor;
+        /** When the floor was set: no log decision is taken at an earlier time ({@code ""}: none). */
+        final String floorAt;
         /**
          * The script's arguments with the clock reading (index 0) and the permits (index 4 for the
          * GCRA, 3 for the windows) left {@code null}: the constant ones are built once. The
@@ -94,18 +96,19 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         final int permitsIndex;
         final int modeIndex;
 
-        Config(LimitArgs args, FailureHandler failures, String floor, String origin, String unitsPerMs,
-               String graceMs) {
+        Config(LimitArgs args, FailureHandler failures, String floor, String floorAt, String origin,
+               String unitsPerMs, String graceMs) {
             this.args = args;
             this.failures = failures;
             this.floor = floor;
+            this.floorAt = floorAt;
             this.gcraFlags = args.queue ? "1" : "0";
             String max = Long.toString(args.max);
             String period = Long.toString(args.period);
             this.opTemplate = switch (args.script) {
                 case GCRA -> new String[] {null, max, Long.toString(args.rate), period, null, gcraFlags, unitsPerMs,
                         graceMs, null};
-                case SLIDING_LOG -> new String[] {null, max, period, null, unitsPerMs, graceMs, null, floor};
+                case SLIDING_LOG -> new String[] {null, max, period, null, unitsPerMs, graceMs, null, floor, floorAt};
                 case SLIDING_COUNTER -> new String[] {null, max, period, null, origin, unitsPerMs, graceMs, null};
             };
             this.modeIndex = args.script == Scripts.GCRA ? 8 : args.script == Scripts.SLIDING_LOG ? 6 : 7;
@@ -136,7 +139,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         this.unitsPerMs = Long.toString(1_000_000L / clock.unitNanos());
         this.graceMs = Long.toString(graceMs);
         this.keyStart = prefix + '{' + name + ':'; // as RedisKeys.tagged writes it
-        this.config = new Config(args, failures, "", origin, unitsPerMs, this.graceMs);
+        this.config = new Config(args, failures, "", "", origin, unitsPerMs, this.graceMs);
     }
 
     /**
@@ -255,6 +258,21 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         }
     }
 
+    /** {@link #peek}, without blocking: the failure policy answers on the thread that completes it. */
+    CompletionStage<Decision> peekAsync(String key, long permits) {
+        Objects.requireNonNull(key, "key");
+        Checks.requested(permits);
+        Config c = config;
+        String[] argv;
+        try {
+            argv = argv(c, permits, "peek");
+        } catch (IllegalStateException outOfRange) {
+            return CompletableFuture.failedFuture(outOfRange);
+        }
+        return caller.call(c.args.script, redisKey(key), argv).handle((reply, failure) -> failure == null
+                ? toDecision(c.args, reply, permits) : c.failures.onPeekFailure(key, permits, failure));
+    }
+
     /**
      * {@inheritDoc}
      *
@@ -350,30 +368,34 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         Config c = config;
         Checks.reconfiguration(c.args.limit, limit);
         LimitArgs next = LimitArgs.of(limit, clock.unitNanos());
-        String floor = c.floor;
+        String[] floor = {c.floor, c.floorAt};
         if (next.script == Scripts.SLIDING_LOG && next.period > c.args.period) {
             floor = logFloor(c);
         }
-        config = new Config(next, c.failures.reconfigured(limit), floor, origin, unitsPerMs, graceMs);
+        config = new Config(next, c.failures.reconfigured(limit), floor[0], floor[1], origin, unitsPerMs, graceMs);
     }
 
-    /** The horizon of the log's current window now, or the current floor if later or unknown. */
-    private String logFloor(Config c) {
+    /**
+     * The horizon of the log's current window now and now, or the current floor if later or
+     * unknown.
+     */
+    private String[] logFloor(Config c) {
         long now;
         if (clock.redisTime()) {
             try {
                 now = (Long) operation(c, "", 1, "time").get(0);
             } catch (RedisRateLimiterException failed) {
-                return c.floor; // counts more than the old window held: under-admits only
+                return new String[] {c.floor, c.floorAt}; // counts more than the old window held: under-admits only
             }
         } else {
             now = clock.now(c.args.span);
         }
         long horizon = now - c.args.period;
-        if (!c.floor.isEmpty() && Long.parseLong(c.floor) >= horizon) {
-            return c.floor;
+        if (!c.floor.isEmpty()) {
+            horizon = Math.max(horizon, Long.parseLong(c.floor));
+            now = Math.max(now, Long.parseLong(c.floorAt));
         }
-        return Long.toString(horizon);
+        return new String[] {Long.toString(horizon), Long.toString(now)};
     }
 
     @Override

@@ -409,6 +409,22 @@ public final class RedisRateLimiters {
         }
 
         /**
+         * Like {@link #peek(String, long)}, without blocking: the stage completes with the
+         * decision {@code decideAsync(key, permits)} would complete with now, nothing written;
+         * if Redis cannot answer, with the failure policy's answer (or exceptionally, as
+         * {@link #decideAsync} would).
+         *
+         * @param key     the key
+         * @param permits the number of permits, {@code > 0}
+         * @return the decision, when known
+         * @throws NullPointerException     if {@code key} is {@code null}
+         * @throws IllegalArgumentException if {@code permits <= 0}
+         */
+        public java.util.concurrent.CompletionStage<dev.ratelimiter.Decision> peekAsync(String key, long permits) {
+            return delegate.peekAsync(key, permits);
+        }
+
+        /**
          * {@inheritDoc}
          *
          * <p>One read-only script call. If Redis cannot answer: the limit's largest request

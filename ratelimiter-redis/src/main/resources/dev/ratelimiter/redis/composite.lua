@@ -6,7 +6,8 @@
 -- decided by the very code of the single-limit scripts.
 --
 -- KEYS     one key per limit, all in one hash slot (the caller gives them one hash tag).
--- ARGV     now ('redis' for TIME in us, else the caller's reading), then per limit: its script
+-- ARGV     now ('redis' for TIME in us, else the caller's reading), optionally 'mode' and an
+--          operation (below), then per limit: its script
 --          ('gcra', 'sliding_log' or 'sliding_counter'), its argument count a, and its a
 --          arguments as the single-limit script takes them from its second on (the first, now,
 --          is this script's now, read once so that every limit judges the same instant).
@@ -14,6 +15,14 @@
 --          unit. When everything is granted: each limit's reply. When refused: the refusing
 --          limits' replies (grants 0) and, for each limit that would have granted, {1, remaining,
 --          0, reset} of its unchanged state.
+--
+-- Operations, one call each:
+--   'peek'    the decision, every limit run in its read-only mode: nothing is written.
+--   'reset'   deletes every key. Returns {}.
+--   'refund'  every limit refunds n as its script does (n as each limit's permits). Returns {}.
+--   'drain'   every limit is peeked at for the permits it holds (a request above its maximum
+--             decides nothing); the smallest, m, is then decided as one request (granted by all,
+--             so written by all). Returns {m}; nothing is written when m is 0.
 --
 -- All-or-nothing without undo: every limit decides first, its grant's writes handed back as a
 -- function (the finish below) instead of run; only if all grant are the writes run, limit by limit
@@ -26,17 +35,65 @@ local runs = {gcra = run_gcra, sliding_log = run_sliding_log, sliding_counter = 
 -- Where each script takes n, the permits asked for (its second argument is always the maximum).
 local n_at = {gcra = 5, sliding_log = 4, sliding_counter = 4}
 
-local specs, pos = {}, 2
+-- Where each script takes its operation.
+local mode_at = {gcra = 9, sliding_log = 7, sliding_counter = 8}
+
+local mode, pos = nil, 2
+if ARGV[2] == 'mode' then mode, pos = ARGV[3], 4 end
+if mode == 'reset' then
+  for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end
+  return {}
+end
+
+local specs = {}
 while pos <= #ARGV do
   local argc = tonumber(ARGV[pos + 1])
   local args = {int(now)}
   for j = 1, argc do args[j + 1] = ARGV[pos + 1 + j] end
-  specs[#specs + 1] = {run = runs[ARGV[pos]], n_index = n_at[ARGV[pos]], args = args}
+  specs[#specs + 1] = {run = runs[ARGV[pos]], n_index = n_at[ARGV[pos]], mode_index = mode_at[ARGV[pos]],
+    args = args}
   pos = pos + 2 + argc
 end
 
 local function defer(reply, write)
   return reply, write
+end
+
+if mode == 'refund' then
+  for i, spec in ipairs(specs) do
+    spec.args[spec.mode_index] = 'refund'
+    spec.run({KEYS[i]}, spec.args, defer)
+  end
+  return {}
+end
+
+if mode == 'peek' then
+  for _, spec in ipairs(specs) do spec.args[spec.mode_index] = 'peek' end
+end
+
+if mode == 'drain' then
+  local m = nil
+  for i, spec in ipairs(specs) do
+    local probe = {}
+    for j, a in ipairs(spec.args) do probe[j] = a end
+    probe[spec.n_index] = int(tonumber(spec.args[2]) + 1)
+    probe[spec.mode_index] = 'peek'
+    local r = spec.run({KEYS[i]}, probe, defer)
+    if not m or r[2] < m then m = r[2] end
+  end
+  if m == 0 then return {0} end
+  -- Every limit decides m (each holds at least m, so each grants) before anything is written.
+  local ws = {}
+  for i, spec in ipairs(specs) do
+    spec.args[spec.n_index] = int(m)
+    local r, w = spec.run({KEYS[i]}, spec.args, defer)
+    if r[1] ~= 1 then return redis.error_reply('ERR rate limiter: a composite drain was refused') end
+    ws[i] = w
+  end
+  for i = 1, #specs do
+    if ws[i] then ws[i]() end
+  end
+  return {m}
 end
 
 local replies, writes, refused = {}, {}, false

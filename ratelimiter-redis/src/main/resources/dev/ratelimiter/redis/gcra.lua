@@ -35,8 +35,8 @@
 -- and four more, one call each:
 --   'peek': the decision of n permits, written nothing (no key created, no TTL touched).
 --   'reset': deletes the state (full). Returns {1}.
---   'refund': the full-at instant moves back by n * P / R, not before now (then the key is
---     deleted: full). Returns {1} if anything was given back, else {0} (already full).
+--   'refund': the full-at instant moves back by n * P / R, not before now (then it is now, kept
+--     for the grace only). Returns {1} if anything was given back, else {0} (already full).
 --   'drain': a grant of every permit available now (nothing written when none is). Returns the
 --     decision's reply with the permits taken at index 5.
 -- A granted decision's reply carries n at index 5 too (ignored by decisions).
@@ -117,8 +117,10 @@ end
 if mode == 'refund' then
   if d == 0 and dq == 0 then return {0} end
   -- Refunding n * P / R of the debt D / R, not before now: full when D <= n * P (n <= 2^52).
+  -- The state becomes now (not deleted), so a later reading from a clock behind this one is
+  -- judged as a decision would judge it: no permit from a refund at a later time.
   if cmp_muladd_product(d, rate, dq, n, period) <= 0 then
-    redis.call('DEL', KEYS[1])
+    redis.call('SET', KEYS[1], int(now), 'PX', ttl_ms(0, units_per_ms, grace_ms))
     return {1}
   end
   local s, t = mul_div_mod(n, period, rate)

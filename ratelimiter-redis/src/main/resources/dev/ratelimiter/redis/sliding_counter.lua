@@ -16,8 +16,8 @@
 --   'drain'  a grant of every permit available now (nothing written when none is); the reply
 --            of a decision with the permits taken at index 5.
 --   'refund' the current window's count goes down by n, then the previous one's, neither below
---            zero (the key is deleted when both are zero). Returns {1} if anything was given
---            back, else {0}.
+--            zero (both zero: the key is kept for the grace only). Returns {1} if anything was
+--            given back, else {0}.
 --
 -- A reading before the stored window (a clock that stepped back) is evaluated at the start of
 -- that window, where the weight of the previous count is largest: it never creates permits.
@@ -75,8 +75,8 @@ local function reset_of(c)
   return finish
 end
 
--- Only a grant writes (c > 0, so its reset is positive), and its first write is the HSET, which
--- Redis checks against maxmemory.
+-- Only a grant or a refund writes, and its first write is the HSET, which Redis checks against
+-- maxmemory; a refund to zero counts keeps the key for the grace only (ttl_ms of 0).
 local function store(c)
   redis.call('HSET', key, 'o', int(origin), 'w', int(hw), 'p', int(prev), 'c', int(c))
   redis.call('PEXPIRE', key, ttl_ms(reset_of(c), units_per_ms, grace_ms))
@@ -95,11 +95,9 @@ if mode == 'refund' then
   local rest = n - from_cur
   if rest > prev then rest = prev end
   cur, prev = cur - from_cur, prev - rest
-  if cur == 0 and prev == 0 then
-    redis.call('DEL', key)
-  else
-    store(cur)
-  end
+  -- Stored even when both are zero (the TTL is then the grace): the window a reading from a clock
+  -- behind this one is judged in stays where the refund moved it.
+  store(cur)
   return {1}
 end
 

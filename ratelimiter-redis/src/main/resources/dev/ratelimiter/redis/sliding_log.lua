@@ -9,10 +9,12 @@
 --          newest member scored <= h. Members older than the head are stale: grants remove
 --          them, at most 128 per grant. Absent: empty. TTL: until the newest grant leaves, plus the grace.
 -- ARGV     now ('redis' or the caller's reading), L, W, n, units per ms, grace ms, then
---          optionally the operation and the floor: grants at or before the floor are forgotten
---          whatever the window ('' or absent: none). A limiter reconfigured to a longer window
---          passes the horizon its old window had at the change, so that the longer window does
---          not count again grants the old one had already forgotten.
+--          optionally the operation, the floor and its instant: grants at or before the floor
+--          are forgotten whatever the window ('' or absent: none), and no decision is taken
+--          before the instant. A limiter reconfigured to a longer window passes the horizon its
+--          old window had at the change and the change's time, so that the longer window does
+--          not count again grants the old one had already forgotten, and a later grant read from
+--          a clock behind the change is recorded at the change, after the floor.
 -- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit; a
 --          grant carries n at index 5.
 --
@@ -28,7 +30,7 @@
 --            (its member's cumulative lowered, its time kept). Found by a binary search over
 --            ranks (O(log^2 n)); the members removed are one ZREMRANGEBYRANK, each member
 --            removed once (amortized O(1) per grant). A log left with no permit in the window
---            is deleted. Returns {1} if anything was given back, else {0}.
+--            keeps its head for the grace only. Returns {1} if anything was given back, else {0}.
 --
 -- The decision's effective time is max(now, newest grant's time): it never acts at a time earlier
 -- than one it already acted on, so a clock that steps back sees no permit return. (The newest
@@ -50,8 +52,8 @@ local limit, window, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local units_per_ms, grace_ms = tonumber(ARGV[5]), tonumber(ARGV[6])
 local key = KEYS[1]
 local mode = ARGV[7]
-local floor = nil
-if ARGV[8] and ARGV[8] ~= '' then floor = tonumber(ARGV[8]) end
+local floor, floor_at = nil, nil
+if ARGV[8] and ARGV[8] ~= '' then floor, floor_at = tonumber(ARGV[8]), tonumber(ARGV[9]) end
 if mode == 'reset' then
   redis.call('DEL', key)
   return {1}
@@ -84,6 +86,7 @@ end
 
 local effective = now
 if last_time and last_time > effective then effective = last_time end
+if floor_at and floor_at > effective then effective = floor_at end
 
 if last_time then
   -- The head: the newest member at or before the horizon; those before it are stale.
@@ -124,7 +127,10 @@ if mode == 'refund' then
   if m > live then m = live end
   if m <= 0 then return {0} end
   if m == live then
-    redis.call('DEL', key)
+    -- Every live grant goes; the head stays, for the grace only, so that the time decisions are
+    -- judged at does not move back.
+    redis.call('ZREMRANGEBYRANK', key, head_rank + 1, -1)
+    redis.call('PEXPIRE', key, ttl_ms(0, units_per_ms, grace_ms))
     return {1}
   end
   local keep = live - m

@@ -133,7 +133,7 @@ class RedisGcraExactnessTest {
             return List.of(1L, remaining(after), wait, reset(after));
         }
 
-        /** The stored form of the state: "F" or "F q". */
+        /** The stored form of the state: "F" or "F q R". */
         String state() {
             if (x == null) {
                 return null;
@@ -141,7 +141,7 @@ class RedisGcraExactnessTest {
             // Floored, as the script splits it: the remainder is in [0, R) for negative times too.
             BigInteger q = x.mod(big(rate));
             BigInteger f = x.subtract(q).divide(big(rate));
-            return q.signum() == 0 ? f.toString() : f + " " + q;
+            return q.signum() == 0 ? f.toString() : f + " " + q + " " + rate;
         }
 
         private static long ceilDiv(BigInteger a, BigInteger b) {
@@ -270,25 +270,36 @@ class RedisGcraExactnessTest {
         m.x = BigInteger.valueOf(300);
         // At 90 the debt is exactly 10 us: 6 permits' worth.
         assertThat(decision(call(key, m, 90, 1))).isEqualTo(m.decide(90, 1)).containsExactly(1L, 3L, 0L, 12L);
-        assertThat(redis.get(key)).isEqualTo("101 2");
+        assertThat(redis.get(key)).isEqualTo("101 2 3");
+    }
+
+    @Test
+    public void aTwoFieldKeyIsReadAtTheCurrentRate() {
+        // "F q" without its rate term (written before it was stored): q is read in this limit's R.
+        Model m = new Model(10, 3, 5, false);
+        String key = freshKey();
+        redis.set(key, "100 2");
+        m.x = BigInteger.valueOf(302);
+        assertThat(decision(call(key, m, 90, 1))).isEqualTo(m.decide(90, 1));
+        assertThat(redis.get(key)).isEqualTo(m.state());
     }
 
     @Test
     public void releaseRestoresTheReplacedStateOnlyIfStillTheLastWrite() {
         Model m = new Model(4, 3, 5, false);
         String key = freshKey();
-        call(key, m, 0, 4); // empty: full again at 20/3 = "6 2"
-        assertThat(redis.get(key)).isEqualTo("6 2");
+        call(key, m, 0, 4); // empty: full again at 20/3 = "6 2 3"
+        assertThat(redis.get(key)).isEqualTo("6 2 3");
         List<Object> reserved = call(key, m, 0, 1, "reserve", "100");
-        assertThat(reserved.get(4)).isEqualTo("8 1");
-        assertThat(reserved.get(6)).isEqualTo("6 2");
+        assertThat(reserved.get(4)).isEqualTo("8 1 3");
+        assertThat(reserved.get(6)).isEqualTo("6 2 3");
         // Not the last write once it has changed: forfeited.
-        redis.set(key, "8 2");
-        assertThat(call(key, m, 1, 1, "release", "8 1", "6 2")).containsExactly(0L);
-        assertThat(redis.get(key)).isEqualTo("8 2");
-        redis.set(key, "8 1");
-        assertThat(call(key, m, 1, 1, "release", "8 1", "6 2")).containsExactly(1L);
-        assertThat(redis.get(key)).isEqualTo("6 2");
+        redis.set(key, "8 2 3");
+        assertThat(call(key, m, 1, 1, "release", "8 1 3", "6 2 3")).containsExactly(0L);
+        assertThat(redis.get(key)).isEqualTo("8 2 3");
+        redis.set(key, "8 1 3");
+        assertThat(call(key, m, 1, 1, "release", "8 1 3", "6 2 3")).containsExactly(1L);
+        assertThat(redis.get(key)).isEqualTo("6 2 3");
         assertThat(redis.pttl(key)).isPositive();
     }
 }

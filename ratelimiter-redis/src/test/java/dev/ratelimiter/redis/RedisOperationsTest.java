@@ -75,6 +75,11 @@ class RedisOperationsTest {
         Long expireTime = redis().pexpiretime(key);
 
         Decision peeked = limiter.peek("k", 2);
+        Decision peekedAsync = limiter.peekAsync("k", 2).toCompletableFuture().join();
+        assertThat(peekedAsync.isAllowed()).isEqualTo(peeked.isAllowed());
+        if (!redisTime) {
+            assertThat(peekedAsync).isEqualTo(peeked);
+        }
         long available = limiter.availablePermits("k");
         limiter.peek("k", 100);
 
@@ -129,7 +134,13 @@ class RedisOperationsTest {
         assertThat(limiter.availablePermits("k")).as("never fuller than full").isEqualTo(10);
         limiter.refund("k", Long.MAX_VALUE / 2);
         assertThat(limiter.availablePermits("k")).isEqualTo(10);
-        assertThat(redis().exists(limiter.redisKey("k"))).as("refunded to full: the key is gone").isZero();
+        // Refunded to full, the state is kept for the grace only (in Redis time, without a grace,
+        // it may have expired already), so that a clock behind the refund gains nothing.
+        assertThat(redis().pttl(limiter.redisKey("k"))).isLessThanOrEqualTo(Duration.ofHours(1).toMillis());
+        if (!(limit instanceof SlidingWindow)) {
+            String state = redis().get(limiter.redisKey("k"));
+            assertThat(state == null || !state.contains(" ")).as("full at the refund's time: " + state).isTrue();
+        }
         assertThatThrownBy(() -> limiter.refund("k", 0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("permits=0");
     }
@@ -275,6 +286,52 @@ class RedisOperationsTest {
                 .isInstanceOf(UnsupportedOperationException.class);
     }
 
+    @Test
+    public void aCompositePeeksResetsRefundsAndDrainsEveryLimitAtOnce() {
+        FakeClock clock = new FakeClock();
+        CompositeLimiter composite = factory(SharedConnection.freshPrefix(), clock).composite("ops",
+                TokenBucket.of(5, 1, SLOW), SlidingWindow.log(8, SLOW), SlidingWindow.counter(6, SLOW));
+        assertThat(composite.availablePermits("k")).isEqualTo(5);
+        assertThat(composite.tryAcquire("k", 2)).isTrue();
+        List<String> keys = composite.redisKeys("k");
+        List<byte[]> dumps = keys.stream().map(k -> redis().dump(k)).toList();
+
+        Decision peeked = composite.peek("k", 3);
+        assertThat(composite.availablePermits("k")).isEqualTo(3);
+        assertThat(composite.peek("k", 4).isAllowed()).isFalse();
+        for (int i = 0; i < keys.size(); i++) {
+            assertThat(redis().dump(keys.get(i))).as("peek wrote nothing to " + keys.get(i)).isEqualTo(dumps.get(i));
+        }
+        assertThat(composite.decide("k", 3)).isEqualTo(peeked);
+        assertThat(composite.peek("absent", 1).isAllowed()).isTrue();
+        assertThat(composite.redisKeys("absent").stream().mapToLong(k -> redis().exists(k)).sum()).isZero();
+
+        composite.refund("k", 4); // each limit by its own rule: 4 of the 5 granted come back to each
+        assertThat(composite.availablePermits("k")).isEqualTo(4); // bucket 4, log 8 - 1 = 7, counter 6 - 1 = 5
+        assertThat(composite.drain("k")).isEqualTo(4);
+        assertThat(composite.availablePermits("k")).isZero();
+        assertThat(composite.drain("k")).isZero();
+
+        composite.reset("k");
+        assertThat(keys.stream().mapToLong(k -> redis().exists(k)).sum()).isZero();
+        assertThat(composite.availablePermits("k")).isEqualTo(5);
+        assertThatThrownBy(() -> composite.reconfigure(TokenBucket.of(1, 1, SLOW)))
+                .isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    public void aGroupsResetIsSeenByEveryKeyOfTheGroup() {
+        CompositeLimiter tenants = factory(SharedConnection.freshPrefix(), new FakeClock()).composite("ops",
+                k -> k.substring(0, k.indexOf('/')), List.of(TokenBucket.of(4, 1, SLOW)),
+                List.of(TokenBucket.of(3, 1, SLOW)));
+        assertThat(tenants.tryAcquire("a/1", 3)).isTrue();
+        assertThat(tenants.availablePermits("a/2")).as("the group's 1 left").isEqualTo(1);
+        assertThat(tenants.peek("a/2", 2).isAllowed()).isFalse();
+        tenants.reset("a/1");
+        assertThat(tenants.availablePermits("a/1")).isEqualTo(3);
+        assertThat(tenants.availablePermits("a/2")).isEqualTo(3);
+    }
+
     /** Every operation with Redis down, under each policy. */
     @Test
     public void everyOperationFollowsTheFailurePolicy() {
@@ -286,12 +343,13 @@ class RedisOperationsTest {
 
             RedisRateLimiters.KeyedLimiter open = builder(client, FailurePolicy.failOpen(), failures).keyed("o", limit);
             assertThat(open.peek("k", 2).isAllowed()).isTrue();
+            assertThat(open.peekAsync("k", 2).toCompletableFuture().join().isAllowed()).isTrue();
             assertThat(FailurePolicy.isUnchecked(open.peek("k", 2))).isTrue();
             assertThat(open.availablePermits("k")).isEqualTo(4);
             open.reset("k");
             open.refund("k", 1);
             assertThat(open.drain("k")).as("dropped: nothing taken").isZero();
-            assertThat(failures).hasSize(6);
+            assertThat(failures).hasSize(7);
 
             RedisRateLimiters.KeyedLimiter closed = builder(client, FailurePolicy.failClosed(Duration.ofSeconds(2)),
                     failures).keyed("c", limit);
@@ -324,6 +382,21 @@ class RedisOperationsTest {
             assertThat(local.availablePermits("k")).as("the fallback is reconfigured too").isEqualTo(6);
             assertThat(local.peek("k", 6).isAllowed()).isTrue();
             assertThat(local.peek("k", 7).exceedsLimit()).isTrue();
+
+            CompositeLimiter composite = builder(client, FailurePolicy.fallbackToLocal(), failures)
+                    .composite("lc", TokenBucket.of(4, 1, SLOW), SlidingWindow.counter(3, SLOW));
+            assertThat(composite.availablePermits("k")).isEqualTo(3);
+            assertThat(composite.peek("k", 3).isAllowed()).isTrue();
+            assertThat(composite.drain("k")).isEqualTo(3);
+            assertThat(composite.availablePermits("k")).isZero();
+            composite.refund("k", 2);
+            assertThat(composite.availablePermits("k")).isEqualTo(2);
+            composite.reset("k");
+            assertThat(composite.availablePermits("k")).isEqualTo(3);
+            CompositeLimiter closedComposite = builder(client, FailurePolicy.failClosed(), failures)
+                    .composite("cc", TokenBucket.of(4, 1, SLOW));
+            assertThat(closedComposite.availablePermits("k")).isZero();
+            assertThatThrownBy(() -> closedComposite.reset("k")).isInstanceOf(RedisRateLimiterException.class);
         }
     }
 
