@@ -158,6 +158,55 @@ class LocalRateLimiterFactoryTest {
     }
 
     @Test
+    void underContentionEveryDecisionIsReportedOnceWithItsOutcome() throws Exception {
+        java.util.concurrent.atomic.LongAdder grantedEvents = new java.util.concurrent.atomic.LongAdder();
+        java.util.concurrent.atomic.LongAdder deniedEvents = new java.util.concurrent.atomic.LongAdder();
+        RateLimiter limiter = bare.withListener(new RateLimiterListener() {
+            @Override
+            public void onGranted(String limiter, Object key, long permits, Decision decision) {
+                grantedEvents.add(permits);
+            }
+
+            @Override
+            public void onDenied(String limiter, Object key, long permits, Decision decision) {
+                deniedEvents.increment();
+            }
+        }).create("shared", TokenBucket.of(5_000, 1, Duration.ofDays(1)));
+        int threads = 4;
+        int calls = 5_000;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.List<java.util.concurrent.Future<long[]>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                results.add(pool.submit(() -> {
+                    long granted = 0;
+                    long denied = 0;
+                    for (int i = 0; i < calls; i++) {
+                        if (limiter.tryAcquire()) {
+                            granted++;
+                        } else {
+                            denied++;
+                        }
+                    }
+                    return new long[] {granted, denied};
+                }));
+            }
+            long granted = 0;
+            long denied = 0;
+            for (java.util.concurrent.Future<long[]> f : results) {
+                long[] r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                granted += r[0];
+                denied += r[1];
+            }
+            assertThat(granted).as("the clock stands still: exactly the capacity").isEqualTo(5_000);
+            assertThat(grantedEvents.sum()).isEqualTo(granted);
+            assertThat(deniedEvents.sum()).isEqualTo(denied).isEqualTo((long) threads * calls - 5_000);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aListenerAddedLaterDoesNotReachLimitersMadeBefore() {
         RateLimiter before = bare.create("api", LIMIT);
         ListenedEvents second = new ListenedEvents();
