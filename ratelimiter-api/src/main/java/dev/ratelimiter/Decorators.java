@@ -51,7 +51,8 @@ import java.util.function.Supplier;
  * ({@link RateLimiter#tryAcquire(long, Duration)}), on the calling thread (also for
  * {@code completionStage}: the stage is started once the permits are had). If the wait times
  * out, one more non-blocking decision is made: granted, the call runs; refused, that decision is
- * the one the exception carries. If the waiting thread is interrupted, the call does not run and
+ * the one the exception carries (a {@link RateLimiterListener} hears of both: the wait, then that
+ * decision). If the waiting thread is interrupted, the call does not run and
  * no fallback is made: a {@link Callable} throws the {@link InterruptedException}; the other
  * forms restore the thread's interrupt status and throw (or fail the stage with) a
  * {@link CancellationException} whose cause is the {@code InterruptedException}.

@@ -12,7 +12,9 @@ package dev.ratelimiter;
  * anyway is passed as it is, and an event a listener does not override costs one call to an
  * empty method. (A single {@code onEvent(RateLimiterEvent)} would have to build an event object
  * per decision whether or not the listener looks at it.) New kinds of events may be added as
- * new default methods without breaking existing listeners.
+ * new default methods without breaking existing listeners. Code that prefers event objects
+ * uses {@link #of(java.util.function.Consumer)}, which builds a {@link RateLimiterEvent} per
+ * event, and so only when someone listens.
  *
  * <h2>Which event, when</h2>
  * Every event names its limiter (the name it was created with) and, for a keyed limiter, the
@@ -137,6 +139,18 @@ public interface RateLimiterListener {
      * @param cause   why it was dropped
      */
     default void onKeyDropped(String limiter, Object key, DropCause cause) {
+    }
+
+    /**
+     * A listener that hands {@code consumer} every event as a {@link RateLimiterEvent} (one
+     * object allocated per event; see there).
+     *
+     * @param consumer told of every event; must be thread-safe, quick and must not block
+     * @return the listener
+     * @throws NullPointerException if {@code consumer} is {@code null}
+     */
+    static RateLimiterListener of(java.util.function.Consumer<? super RateLimiterEvent> consumer) {
+        return new dev.ratelimiter.internal.EventConsumerListener(consumer);
     }
 
     /**

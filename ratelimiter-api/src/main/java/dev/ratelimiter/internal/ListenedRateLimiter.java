@@ -18,6 +18,8 @@ import java.util.Objects;
  * nothing of its own per decision: the listener gets the {@link Decision} the wrapped limiter
  * returned, or {@code null} for {@code tryAcquire}. A blocking acquire reads the clock twice
  * more, to report the time waited. Every other operation goes straight to the wrapped limiter.
+ * A reconfiguration reports the limit read just before it as the old one: two reconfigurations
+ * racing each other may both report the same old limit (each new limit is reported once).
  * Not API: may change without notice.
  */
 public final class ListenedRateLimiter implements RateLimiter {

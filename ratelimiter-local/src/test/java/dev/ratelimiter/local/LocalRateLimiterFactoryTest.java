@@ -158,6 +158,55 @@ class LocalRateLimiterFactoryTest {
     }
 
     @Test
+    void underContentionEveryDecisionIsReportedOnceWithItsOutcome() throws Exception {
+        java.util.concurrent.atomic.LongAdder grantedEvents = new java.util.concurrent.atomic.LongAdder();
+        java.util.concurrent.atomic.LongAdder deniedEvents = new java.util.concurrent.atomic.LongAdder();
+        RateLimiter limiter = bare.withListener(new RateLimiterListener() {
+            @Override
+            public void onGranted(String limiter, Object key, long permits, Decision decision) {
+                grantedEvents.add(permits);
+            }
+
+            @Override
+            public void onDenied(String limiter, Object key, long permits, Decision decision) {
+                deniedEvents.increment();
+            }
+        }).create("shared", TokenBucket.of(5_000, 1, Duration.ofDays(1)));
+        int threads = 4;
+        int calls = 5_000;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.List<java.util.concurrent.Future<long[]>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                results.add(pool.submit(() -> {
+                    long granted = 0;
+                    long denied = 0;
+                    for (int i = 0; i < calls; i++) {
+                        if (limiter.tryAcquire()) {
+                            granted++;
+                        } else {
+                            denied++;
+                        }
+                    }
+                    return new long[] {granted, denied};
+                }));
+            }
+            long granted = 0;
+            long denied = 0;
+            for (java.util.concurrent.Future<long[]> f : results) {
+                long[] r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                granted += r[0];
+                denied += r[1];
+            }
+            assertThat(granted).as("the clock stands still: exactly the capacity").isEqualTo(5_000);
+            assertThat(grantedEvents.sum()).isEqualTo(granted);
+            assertThat(deniedEvents.sum()).isEqualTo(denied).isEqualTo((long) threads * calls - 5_000);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aListenerAddedLaterDoesNotReachLimitersMadeBefore() {
         RateLimiter before = bare.create("api", LIMIT);
         ListenedEvents second = new ListenedEvents();
@@ -215,6 +264,33 @@ class LocalRateLimiterFactoryTest {
         assertThatThrownBy(() -> bare.create(null, LIMIT)).isInstanceOf(NullPointerException.class).hasMessage("name");
         assertThatThrownBy(() -> bare.keyed("x", null)).isInstanceOf(NullPointerException.class).hasMessage("limit");
         assertThatThrownBy(() -> bare.create("x", null)).isInstanceOf(NullPointerException.class).hasMessage("limit");
+    }
+
+    /** The last event an event-object listener kept: it escapes, so it is really allocated. */
+    private volatile dev.ratelimiter.RateLimiterEvent lastEvent;
+
+    @Test
+    void anEventObjectListenerAllocatesOneSmallRecordPerDecision() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        RateLimiter limiter = bare.withListener(RateLimiterListener.of(e -> lastEvent = e))
+                .create("api", TokenBucket.of(1_000_000, 1, Duration.ofSeconds(7)));
+        long id = Thread.currentThread().getId();
+        int sink = 0;
+        for (int i = 0; i < 20_000; i++) {
+            sink += limiter.tryAcquire(1 + (i & 7)) ? 1 : 0;
+        }
+        int calls = 100_000;
+        long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < calls; i++) {
+            sink += limiter.tryAcquire(1 + (i & 7)) ? 1 : 0;
+        }
+        double perDecision = (threads.getThreadAllocatedBytes(id) - before) / (double) calls;
+        assertThat(sink).isPositive();
+        System.out.printf("RateLimiterListener.of: %.1f bytes allocated per listened tryAcquire%n", perDecision);
+        assertThat(lastEvent).isInstanceOf(dev.ratelimiter.RateLimiterEvent.class);
+        // One record of four fields (a Granted or Denied event): 24 to 40 bytes by JVM layout.
+        assertThat(perDecision).isBetween(16.0, 48.0);
     }
 
     @Test

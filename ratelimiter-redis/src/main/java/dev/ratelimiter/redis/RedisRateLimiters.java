@@ -703,8 +703,10 @@ public final class RedisRateLimiters {
      * {@link dev.ratelimiter.RateLimiterRegistry} or a framework integration. Without a listener
      * it makes what {@link #create} and {@link #keyed} make; {@code withListener(listener)} gives
      * one whose limiters report their decisions (a keyed one, synchronous and asynchronous: it is
-     * an {@link AsyncKeyedRateLimiter} too). The failure policy and listener of this factory
-     * apply to all of them.
+     * an {@link AsyncKeyedRateLimiter} too). This factory's failure policy and
+     * {@link Builder#failureListener failure listener} apply to all of them; the
+     * eviction-policy warning, sent when this factory is built, reaches only the failure
+     * listener.
      *
      * @return the factory, without a listener
      */
