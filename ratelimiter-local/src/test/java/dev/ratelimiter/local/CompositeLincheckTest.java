@@ -83,12 +83,12 @@ public class CompositeLincheckTest {
     @Test
     void compositeIsLinearizableUnderStress() {
         assertThat(new TwoBuckets().tryAcquire(1)).isTrue();
-        StressSupport.lincheckStress().check(TwoBuckets.class);
+        StressSupport.lincheckStress().iterations(3).check(TwoBuckets.class);
     }
 
     @Test
     void compositeIsLinearizableUnderModelChecking() {
         assertThat(new TwoBuckets().tryAcquire(1)).isTrue();
-        StressSupport.lincheckModelChecking().check(TwoBuckets.class);
+        StressSupport.lincheckModelChecking().iterations(12).check(TwoBuckets.class);
     }
 }
