@@ -13,7 +13,7 @@ import dev.ratelimiter.TokenBucket;
  * The arithmetic is ExactGcraLimiter's, copied (that class keeps its state in its own object):
  * R permits per P ns reduced by their gcd to r per p, a permit costs p / r ns, and the state is
  * the full-at time f + q / r relative nanoseconds, 0 <= q < r, in two words (f, q). When r == 1,
- * q stays 0 and this is GcraLimiter's arithmetic. So a composite of one limit decides exactly as
+ * q is always 0 and is not stored (one word), and this is GcraLimiter's arithmetic. So a composite of one limit decides exactly as
  * the single limiter of that limit, and as gcra.lua in its exact mode.
  *
  * Sentinels in the words: f == FULL_F (Long.MIN_VALUE + 1) is full at every reading (an absent
@@ -27,8 +27,8 @@ final class CompositePart {
     static final long FULL_F = Long.MIN_VALUE + 1;
     /** The {@code f} of a saturated part: it grants nothing more. */
     static final long SATURATED_F = Long.MAX_VALUE;
-    /** Words per part: {@code f} and {@code q}. */
-    static final int WORDS = 2;
+    /** Words per part at most: {@code f}, and {@code q} when a permit costs a fraction of a nanosecond. */
+    static final int MAX_WORDS = 2;
 
     final Limit limit;
     /** Whether this is a leaky bucket queue: an immediate grant only at zero debt. */
@@ -40,6 +40,10 @@ final class CompositePart {
     final long p;
     /** Where this part's words start in the state. */
     final int offset;
+    /** Whether the state has a {@code q} word ({@code r > 1}); else {@code q} is always 0 and not stored. */
+    final boolean hasQ;
+    /** The words of this part: 1 or 2. */
+    final int words;
     /** The longest time from empty to full, ns (saturated): for the fail-closed retry-after of a full keyed map. */
     final long fillNanos;
     /** For one permit: {@code (C - 1) * p = a1 * r + b1} and {@code p = s1 * r + t1}. */
@@ -56,6 +60,8 @@ final class CompositePart {
         this.r = permits / g;
         this.p = periodNanos / g;
         this.offset = offset;
+        this.hasQ = r > 1;
+        this.words = hasQ ? 2 : 1;
         this.fillNanos = Math128.ceilMulDiv(capacity, p, r);
         this.a1 = Math128.floorMulDiv(capacity - 1, p, r);
         this.b1 = Math128.remainder(capacity - 1, p, r, a1);
@@ -89,19 +95,29 @@ final class CompositePart {
     /** Writes the initial (full) state. */
     void init(long[] s) {
         s[offset] = FULL_F;
-        s[offset + 1] = 0;
+    }
+
+    private long q(long[] s) {
+        return hasQ ? s[offset + 1] : 0;
+    }
+
+    private void write(long[] dst, long f, long q) {
+        dst[offset] = f;
+        if (hasQ) {
+            dst[offset + 1] = q;
+        }
     }
 
     /** Whether the state is full at {@code rel} (indistinguishable from a fresh part). */
     boolean isFull(long[] s, long rel) {
         long f = s[offset];
-        return f != SATURATED_F && !inDebt(f, s[offset + 1], rel);
+        return f != SATURATED_F && !inDebt(f, q(s), rel);
     }
 
     /** Whether {@code 0 < n <= capacity} permits may be granted at once at {@code rel}. */
     boolean fits(long[] s, long n, long rel) {
         long f = s[offset];
-        long q = s[offset + 1];
+        long q = q(s);
         if (f == SATURATED_F) {
             return false;
         }
@@ -127,10 +143,9 @@ final class CompositePart {
     /** Writes into {@code dst} the state after granting {@code n} permits at {@code rel} on {@code src}. */
     void charge(long[] src, long[] dst, long n, long rel) {
         long f = src[offset];
-        long q = src[offset + 1];
+        long q = q(src);
         if (f == SATURATED_F) {
-            dst[offset] = f;
-            dst[offset + 1] = 0;
+            write(dst, f, 0);
             return;
         }
         long s;
@@ -152,8 +167,7 @@ final class CompositePart {
             nq -= r;
             nf = Math128.saturatedAdd(nf, 1);
         }
-        dst[offset] = nf;
-        dst[offset + 1] = nf == SATURATED_F ? 0 : nq;
+        write(dst, nf, nf == SATURATED_F ? 0 : nq);
     }
 
     /**
@@ -162,10 +176,9 @@ final class CompositePart {
      */
     void refund(long[] src, long[] dst, long n, long rel) {
         long f = src[offset];
-        long q = src[offset + 1];
+        long q = q(src);
         if (f == SATURATED_F || !inDebt(f, q, rel)) {
-            dst[offset] = f;
-            dst[offset + 1] = q;
+            write(dst, f, q);
             return;
         }
         long s = Math128.floorMulDiv(n, p, r);
@@ -180,14 +193,13 @@ final class CompositePart {
             nf = rel;
             nq = 0;
         }
-        dst[offset] = nf;
-        dst[offset + 1] = nq;
+        write(dst, nf, nq);
     }
 
     /** The permits grantable at once at {@code rel}: {@code C - ceil(D / p)}, at least 0. */
     long remaining(long[] s, long rel) {
         long f = s[offset];
-        long q = s[offset + 1];
+        long q = q(s);
         if (f == SATURATED_F) {
             return 0;
         }
@@ -204,7 +216,7 @@ final class CompositePart {
     /** The whole nanoseconds until the state is full at {@code rel}: {@code ceil(D / r)}, saturated. */
     long reset(long[] s, long rel) {
         long f = s[offset];
-        long q = s[offset + 1];
+        long q = q(s);
         if (!inDebt(f, q, rel)) {
             return 0;
         }
@@ -217,7 +229,7 @@ final class CompositePart {
      */
     long retryAfter(long[] s, long n, long rel) {
         long f = s[offset];
-        long q = s[offset + 1];
+        long q = q(s);
         long reset = reset(s, rel);
         if (f == SATURATED_F) {
             return Math.max(1, reset);

@@ -97,8 +97,11 @@ final class LocalCompositeLimiter implements RateLimiter {
             throw new IllegalArgumentException("a composite needs at least one limit: " + what + "=[]");
         }
         List<CompositePart> parts = new ArrayList<>(limits.size());
+        int offset = 0;
         for (int i = 0; i < limits.size(); i++) {
-            parts.add(CompositePart.of(limits.get(i), what + "[" + i + "]", i * CompositePart.WORDS));
+            CompositePart part = CompositePart.of(limits.get(i), what + "[" + i + "]", offset);
+            parts.add(part);
+            offset += part.words;
         }
         return new CompositeCell.Shape(parts);
     }
