@@ -153,7 +153,7 @@ class LocalCompositeKeyedRateLimiterTest {
                 .hasMessage("groupOf returned null for key x");
         assertThatThrownBy(() -> keyed(List.of(), List.of())).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("a composite needs at least one limit: groupLimits=[], keyLimits=[]");
-        assertThatThrownBy(() -> keyed(List.of(perTenant), List.of(SlidingWindow.counter(5, Duration.ofSeconds(1)))))
+        assertThatThrownBy(() -> keyed(List.of(perTenant), List.of(SlidingWindow.log(5, Duration.ofSeconds(1)))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keyLimits[0]=SlidingWindow");
         assertThatThrownBy(() -> LocalCompositeKeyedRateLimiter.builder(k -> k, List.of(perTenant), List.of()).maxKeys(0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("maxKeys must be > 0: maxKeys=0");

@@ -6,6 +6,7 @@ import dev.ratelimiter.KeyedRateLimiter;
 import dev.ratelimiter.LeakyBucket;
 import dev.ratelimiter.Limit;
 import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.TokenBucket;
 import dev.ratelimiter.conformance.FakeClock;
 import dev.ratelimiter.local.LocalCompositeKeyedRateLimiter;
@@ -31,7 +32,7 @@ import net.jqwik.api.Provide;
  * its map at a later reading is full only from that reading on (so that a dropped key never comes
  * back fuller than it was), where an absent Redis key is full at every reading; with a clock going
  * back the local keyed composite may therefore refuse where Redis grants, never the other way.
- * Sliding windows are not compared: the local composite holds token and leaky buckets only.
+ * Sliding window logs are not compared: the local composite does not hold them.
  */
 class LocalRedisCompositeDifferentialTest {
 
@@ -57,7 +58,8 @@ class LocalRedisCompositeDifferentialTest {
         return Arbitraries.oneOf(
                 Combinators.combine(small, rates, periods).as((c, r, p) -> (Limit) TokenBucket.of(c, r, Duration.ofNanos(p))),
                 Combinators.combine(small, rates, periods).as((b, r, p) -> (Limit) LeakyBucket.meter(r, Duration.ofNanos(p), b)),
-                Combinators.combine(small, rates, periods).as((q, r, p) -> (Limit) LeakyBucket.queue(r, Duration.ofNanos(p), q)));
+                Combinators.combine(small, rates, periods).as((q, r, p) -> (Limit) LeakyBucket.queue(r, Duration.ofNanos(p), q)),
+                Combinators.combine(small, periods).as((l, w) -> (Limit) SlidingWindow.counter(l, Duration.ofNanos(w))));
     }
 
     private static Arbitrary<List<Step>> steps(boolean backwards, List<String> keys) {
