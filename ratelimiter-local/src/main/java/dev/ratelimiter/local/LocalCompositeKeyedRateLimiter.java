@@ -327,7 +327,10 @@ public final class LocalCompositeKeyedRateLimiter<K, G> implements KeyedRateLimi
     @Override
     public long availablePermits(K key) {
         Objects.requireNonNull(key, "key");
-        long rel = ticker.read() - origin;
+        return availableAt(key, ticker.read() - origin);
+    }
+
+    private long availableAt(K key, long rel) {
         G group = group(key);
         long[] ks = keys == null ? ABSENT : stateOf(keys, keys.existing(key));
         long[] gs = groups == null ? ABSENT : stateOf(groups, groups.existing(group));
@@ -346,7 +349,7 @@ public final class LocalCompositeKeyedRateLimiter<K, G> implements KeyedRateLimi
         Objects.requireNonNull(key, "key");
         while (true) {
             long rel = ticker.read() - origin;
-            long n = availablePermits(key);
+            long n = availableAt(key, rel);
             if (n == 0) {
                 return 0;
             }
