@@ -76,12 +76,12 @@ public class CompositeKeyedLincheckTest {
     @Test
     void keysOfOneGroupAreLinearizableUnderStress() {
         assertThat(new TwoKeys().decideB(2).isAllowed()).isTrue();
-        StressSupport.lincheckStress().iterations(10).actorsBefore(0).actorsAfter(2).check(TwoKeys.class);
+        StressSupport.lincheckStress().iterations(8).actorsBefore(0).actorsAfter(2).check(TwoKeys.class);
     }
 
     @Test
     void keysOfOneGroupAreLinearizableUnderModelChecking() {
         assertThat(new TwoKeys().decideB(2).isAllowed()).isTrue();
-        StressSupport.lincheckModelChecking().iterations(12).actorsBefore(0).actorsAfter(2).check(TwoKeys.class);
+        StressSupport.lincheckModelChecking().iterations(6).actorsBefore(0).actorsAfter(2).check(TwoKeys.class);
     }
 }
