@@ -27,7 +27,7 @@ import java.util.List;
  * the single limiters do. Cost: a grant allocates one array of 16 + 8 bytes per word (32 bytes
  * for two buckets whose permits cost whole nanoseconds); a refusal allocates nothing.
  */
-/** Several GCRA limits' state behind one CAS; see the comment above. Thread-safe, lock-free. */
+/** Several limits' state behind one CAS; see the comment above. Thread-safe, lock-free. */
 final class CompositeCell {
 
     /** The state of a retired cell; compared by identity. */

@@ -68,8 +68,8 @@ import java.util.function.Function;
  *
  * <p>Thread-safe; decisions are lock-free: one clock read, a map lookup per cell, and for a grant
  * one CAS on the key's state and one on the group's (each allocating one small snapshot). Holds
- * token buckets and leaky buckets. Memory is bounded: keys and groups back to full are dropped,
- * and at most {@code maxKeys} of each are held.
+ * token buckets, leaky buckets and sliding window counters. Memory is bounded: keys and groups
+ * back to full are dropped, and at most {@code maxKeys} of each are held.
  *
  * <pre>{@code
  * LocalCompositeKeyedRateLimiter<String, String> api = LocalRateLimiters.composite(
@@ -517,7 +517,7 @@ public final class LocalCompositeKeyedRateLimiter<K, G> implements KeyedRateLimi
 
         /**
          * @return the keyed composite, every key and group starting full
-         * @throws IllegalArgumentException if both lists are empty, or a limit is a sliding window
+         * @throws IllegalArgumentException if both lists are empty, or a limit is a sliding window log
          */
         public LocalCompositeKeyedRateLimiter<K, G> build() {
             return new LocalCompositeKeyedRateLimiter<>(this);
