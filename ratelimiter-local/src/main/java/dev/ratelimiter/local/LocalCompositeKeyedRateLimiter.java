@@ -40,9 +40,10 @@ import java.util.function.Function;
  * reset/refund. A group limit is charged only in step 3, i.e. only by requests that are granted;
  * a key limit is charged by every granted request, plus forfeited charges of refused ones. So each
  * limit sees at least the grants of the composite that concern it, each passing its exact test:
- * by GcraLimiter's proof, over any interval of length t the grants of one key total at most
- * min over the key's and its group's limits of C_i + t * R_i / P_i, and the grants of a group's keys
- * at most min over its group limits of the same. No over-admission, ever.
+ * for buckets, by GcraLimiter's proof, over any interval of length t the grants of one key total
+ * at most min over the key's and its group's buckets of C_i + t * R_i / P_i, and the grants of a
+ * group's keys at most min over its group buckets of the same (a counter keeps its own guarantee
+ * likewise). No over-admission, ever.
  *
  * Exactness. With one caller at a time per key, step 4 always undoes exactly (nothing else writes
  * the key between 2 and 4), so the keyed composite decides as the sequential specification does:
