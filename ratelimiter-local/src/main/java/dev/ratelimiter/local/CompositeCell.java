@@ -8,8 +8,8 @@ import java.util.List;
  * The state of several limits behind one reference, replaced only by CAS: the building block of
  * the local composites.
  *
- * State. One volatile reference to a long[] holding every part's words (CompositePart.WORDS per
- * part, at the part's offset). An array, once published, is never written again: a decision reads
+ * State. One volatile reference to a long[] holding every part's words (one or two per part, at
+ * the part's offset). An array, once published, is never written again: a decision reads
  * the reference once and decides every part on the same array, so it sees one consistent state
  * of all the limits. A grant builds a new array (the next state, a pure function of the array it
  * read, the relative time and the request) and publishes it with one compareAndSet; a refusal
@@ -24,10 +24,10 @@ import java.util.List;
  * VarHandle.compareAndSet; the array's elements are written before the CAS that publishes it, so
  * every reader that reads the reference sees them. A CAS fails only because another one
  * succeeded: lock-free, no livelock; a failed CAS spins briefly (Backoff) before re-reading, as
- * the single limiters do. Cost: a grant allocates one array of 16 + 16 * parts bytes; a refusal
- * allocates nothing.
+ * the single limiters do. Cost: a grant allocates one array of 16 + 8 bytes per word (32 bytes
+ * for two buckets whose permits cost whole nanoseconds); a refusal allocates nothing.
  */
-/** Several GCRA limits' state behind one CAS; see the comment above. Thread-safe, lock-free. */
+/** Several limits' state behind one CAS; see the comment above. Thread-safe, lock-free. */
 final class CompositeCell {
 
     /** The state of a retired cell; compared by identity. */
@@ -56,7 +56,11 @@ final class CompositeCell {
 
         Shape(List<CompositePart> parts) {
             this.parts = parts.toArray(new CompositePart[0]);
-            this.words = this.parts.length * CompositePart.WORDS;
+            int w = 0;
+            for (CompositePart p : this.parts) {
+                w += p.words;
+            }
+            this.words = w;
             long m = Long.MAX_VALUE;
             long fill = 0;
             for (CompositePart p : this.parts) {

@@ -87,7 +87,7 @@ final class CompositeCells<T> {
         if (mark != CompositePart.FULL_F) {
             long[] s = shape.initial.clone();
             for (CompositePart p : shape.parts) {
-                s[p.offset] = mark; // full only from the mark on
+                p.initFullFrom(s, mark); // full only from the mark on
             }
             c.cas(shape.initial, s); // not yet published: cannot fail
         }

@@ -8,59 +8,36 @@ import dev.ratelimiter.TokenBucket;
 /*
  * One limit of a composite, as pure arithmetic over a few words of an immutable long[] state
  * (see CompositeCell): nothing here is mutable, so the next state of a whole composite is a pure
- * function of (state, now, request) and one CAS can publish it.
+ * function of (state, now, request) and one CAS can publish it. Each family copies the arithmetic
+ * of its single limiter (those keep their state in their own objects): CompositeGcraPart that of
+ * ExactGcraLimiter / GcraLimiter, CompositeCounterPart that of SlidingWindowCounterLimiter, so a
+ * composite of one limit decides exactly as the single limiter of that limit.
  *
- * The arithmetic is ExactGcraLimiter's, copied (that class keeps its state in its own object):
- * R permits per P ns reduced by their gcd to r per p, a permit costs p / r ns, and the state is
- * the full-at time f + q / r relative nanoseconds, 0 <= q < r, in two words (f, q). When r == 1,
- * q stays 0 and this is GcraLimiter's arithmetic. So a composite of one limit decides exactly as
- * the single limiter of that limit, and as gcra.lua in its exact mode.
- *
- * Sentinels in the words: f == FULL_F (Long.MIN_VALUE + 1) is full at every reading (an absent
- * Redis key); f == Long.MAX_VALUE is saturated (the full-at time overflowed a long; nothing more
- * is granted, as in GcraLimiter).
+ * The sliding window log is not held: its state is a list of grants, which an immutable snapshot
+ * could only copy (or share and never free).
  */
-/** One GCRA limit (token bucket, leaky bucket meter or queue) of a composite: pure functions over its words. */
-final class CompositePart {
+/** One limit of a composite: pure functions over its words of the composite's state. */
+abstract class CompositePart {
 
-    /** The {@code f} of a part full at every reading. */
+    /** The first word of a bucket full at every reading. */
     static final long FULL_F = Long.MIN_VALUE + 1;
-    /** The {@code f} of a saturated part: it grants nothing more. */
-    static final long SATURATED_F = Long.MAX_VALUE;
-    /** Words per part: {@code f} and {@code q}. */
-    static final int WORDS = 2;
 
     final Limit limit;
-    /** Whether this is a leaky bucket queue: an immediate grant only at zero debt. */
-    final boolean queue;
-    /** C: the capacity, burst or queue capacity; the most permits one request can be granted. */
+    /** The most permits one request can be granted. */
     final long capacity;
-    /** r and p: the rate, reduced. */
-    final long r;
-    final long p;
     /** Where this part's words start in the state. */
     final int offset;
-    /** The longest time from empty to full, ns (saturated): for the fail-closed retry-after of a full keyed map. */
+    /** How many words it has. */
+    final int words;
+    /** The longest time from empty to full, ns (saturated): the fail-closed retry-after of a full keyed map. */
     final long fillNanos;
-    /** For one permit: {@code (C - 1) * p = a1 * r + b1} and {@code p = s1 * r + t1}. */
-    private final long a1;
-    private final long b1;
-    private final long s1;
-    private final long t1;
 
-    private CompositePart(Limit limit, boolean queue, long capacity, long permits, long periodNanos, int offset) {
+    CompositePart(Limit limit, long capacity, int offset, int words, long fillNanos) {
         this.limit = limit;
-        this.queue = queue;
         this.capacity = capacity;
-        long g = gcd(permits, periodNanos);
-        this.r = permits / g;
-        this.p = periodNanos / g;
         this.offset = offset;
-        this.fillNanos = Math128.ceilMulDiv(capacity, p, r);
-        this.a1 = Math128.floorMulDiv(capacity - 1, p, r);
-        this.b1 = Math128.remainder(capacity - 1, p, r, a1);
-        this.s1 = p / r;
-        this.t1 = p % r;
+        this.words = words;
+        this.fillNanos = fillNanos;
     }
 
     /**
@@ -70,177 +47,52 @@ final class CompositePart {
      * @param what   the parameter that holds it, for messages
      * @param offset where its words start
      * @return the part
-     * @throws IllegalArgumentException if the limit is a sliding window (not supported in a local composite)
+     * @throws IllegalArgumentException if the limit is a sliding window log (not held in a local composite)
      */
     static CompositePart of(Limit limit, String what, int offset) {
         if (limit instanceof TokenBucket tb) {
-            return new CompositePart(tb, false, tb.capacity(), tb.refillPermits(), tb.refillPeriodNanos(), offset);
+            return CompositeGcraPart.of(tb, false, tb.capacity(), tb.refillPermits(), tb.refillPeriodNanos(), offset);
         }
         if (limit instanceof LeakyBucket lb) {
-            return new CompositePart(lb, lb.mode() == LeakyBucket.Mode.QUEUE, lb.capacity(), lb.permits(),
+            return CompositeGcraPart.of(lb, lb.mode() == LeakyBucket.Mode.QUEUE, lb.capacity(), lb.permits(),
                     lb.periodNanos(), offset);
         }
         SlidingWindow sw = (SlidingWindow) limit;
-        throw new IllegalArgumentException("a local composite holds token buckets and leaky buckets only, not a "
-                + "sliding window (use a composite of Redis limits or a single local limiter for it): "
+        if (sw.mode() == SlidingWindow.Mode.COUNTER) {
+            return new CompositeCounterPart(sw, offset);
+        }
+        throw new IllegalArgumentException("a local composite holds token buckets, leaky buckets and sliding window "
+                + "counters, not a sliding window log (use a single local limiter or a Redis composite for it): "
                 + what + "=" + sw);
     }
 
     /** Writes the initial (full) state. */
-    void init(long[] s) {
-        s[offset] = FULL_F;
-        s[offset + 1] = 0;
-    }
+    abstract void init(long[] s);
+
+    /**
+     * Writes a full state that counts a reading before {@code mark} as the clock having gone back
+     * (for a key re-created after a sweep at {@code mark}).
+     */
+    abstract void initFullFrom(long[] s, long mark);
 
     /** Whether the state is full at {@code rel} (indistinguishable from a fresh part). */
-    boolean isFull(long[] s, long rel) {
-        long f = s[offset];
-        return f != SATURATED_F && !inDebt(f, s[offset + 1], rel);
-    }
+    abstract boolean isFull(long[] s, long rel);
 
     /** Whether {@code 0 < n <= capacity} permits may be granted at once at {@code rel}. */
-    boolean fits(long[] s, long n, long rel) {
-        long f = s[offset];
-        long q = s[offset + 1];
-        if (f == SATURATED_F) {
-            return false;
-        }
-        if (!inDebt(f, q, rel)) {
-            return true;
-        }
-        if (queue) {
-            return false;
-        }
-        long a;
-        long b;
-        if (n == 1) {
-            a = a1;
-            b = b1;
-        } else {
-            a = Math128.floorMulDiv(capacity - n, p, r);
-            b = Math128.remainder(capacity - n, p, r, a);
-        }
-        long d = Math128.saturatedSubtract(f, rel);
-        return d < a || (d == a && q <= b);
-    }
+    abstract boolean fits(long[] s, long n, long rel);
 
     /** Writes into {@code dst} the state after granting {@code n} permits at {@code rel} on {@code src}. */
-    void charge(long[] src, long[] dst, long n, long rel) {
-        long f = src[offset];
-        long q = src[offset + 1];
-        if (f == SATURATED_F) {
-            dst[offset] = f;
-            dst[offset + 1] = 0;
-            return;
-        }
-        long s;
-        long t;
-        if (n == 1) {
-            s = s1;
-            t = t1;
-        } else {
-            s = Math128.floorMulDiv(n, p, r);
-            t = Math128.remainder(n, p, r, s);
-        }
-        if (!inDebt(f, q, rel)) {
-            f = rel;
-            q = 0;
-        }
-        long nf = Math128.saturatedAdd(f, s);
-        long nq = q + t;
-        if (nq >= r) {
-            nq -= r;
-            nf = Math128.saturatedAdd(nf, 1);
-        }
-        dst[offset] = nf;
-        dst[offset + 1] = nf == SATURATED_F ? 0 : nq;
-    }
+    abstract void charge(long[] src, long[] dst, long n, long rel);
 
-    /**
-     * Writes into {@code dst} the state after giving back {@code n} permits at {@code rel}: the
-     * full-at time moves back by their cost, not before {@code rel}. A saturated part stays so.
-     */
-    void refund(long[] src, long[] dst, long n, long rel) {
-        long f = src[offset];
-        long q = src[offset + 1];
-        if (f == SATURATED_F || !inDebt(f, q, rel)) {
-            dst[offset] = f;
-            dst[offset + 1] = q;
-            return;
-        }
-        long s = Math128.floorMulDiv(n, p, r);
-        long t = Math128.remainder(n, p, r, s);
-        long nf = Math128.saturatedSubtract(f, s);
-        long nq = q - t;
-        if (nq < 0) {
-            nq += r;
-            nf = Math128.saturatedSubtract(nf, 1);
-        }
-        if (!inDebt(nf, nq, rel)) {
-            nf = rel;
-            nq = 0;
-        }
-        dst[offset] = nf;
-        dst[offset + 1] = nq;
-    }
+    /** Writes into {@code dst} the state after giving back {@code n} permits at {@code rel}, never beyond full. */
+    abstract void refund(long[] src, long[] dst, long n, long rel);
 
-    /** The permits grantable at once at {@code rel}: {@code C - ceil(D / p)}, at least 0. */
-    long remaining(long[] s, long rel) {
-        long f = s[offset];
-        long q = s[offset + 1];
-        if (f == SATURATED_F) {
-            return 0;
-        }
-        if (!inDebt(f, q, rel)) {
-            return capacity;
-        }
-        if (queue) {
-            return 0;
-        }
-        long d = Math128.saturatedSubtract(f, rel);
-        return Math.max(0, capacity - Math128.ceilMulAddDiv(d, r, q, p));
-    }
+    /** The permits grantable at once at {@code rel}, {@code >= 0}. */
+    abstract long remaining(long[] s, long rel);
 
-    /** The whole nanoseconds until the state is full at {@code rel}: {@code ceil(D / r)}, saturated. */
-    long reset(long[] s, long rel) {
-        long f = s[offset];
-        long q = s[offset + 1];
-        if (!inDebt(f, q, rel)) {
-            return 0;
-        }
-        return Math128.saturatedAdd(Math128.saturatedSubtract(f, rel), q > 0 ? 1 : 0);
-    }
+    /** The whole nanoseconds until the state is full at {@code rel}. */
+    abstract long reset(long[] s, long rel);
 
-    /**
-     * For {@code 0 < n <= capacity} that does not {@link #fits fit}: the least whole wait after
-     * which it does, {@code >= 1}.
-     */
-    long retryAfter(long[] s, long n, long rel) {
-        long f = s[offset];
-        long q = s[offset + 1];
-        long reset = reset(s, rel);
-        if (f == SATURATED_F) {
-            return Math.max(1, reset);
-        }
-        if (queue) {
-            return reset;
-        }
-        long a = Math128.floorMulDiv(capacity - n, p, r);
-        long b = Math128.remainder(capacity - n, p, r, a);
-        return Math128.saturatedAdd(Math128.saturatedSubtract(f, rel) - a, q > b ? 1 : 0);
-    }
-
-    /** Whether {@code f + q / r > rel}. */
-    private static boolean inDebt(long f, long q, long rel) {
-        return f > rel || (f == rel && q > 0);
-    }
-
-    private static long gcd(long x, long y) {
-        while (y != 0) {
-            long m = x % y;
-            x = y;
-            y = m;
-        }
-        return x;
-    }
+    /** For {@code 0 < n <= capacity} that does not {@link #fits fit}: the least wait after which it does, {@code >= 1}. */
+    abstract long retryAfter(long[] s, long n, long rel);
 }

@@ -40,9 +40,10 @@ import java.util.function.Function;
  * reset/refund. A group limit is charged only in step 3, i.e. only by requests that are granted;
  * a key limit is charged by every granted request, plus forfeited charges of refused ones. So each
  * limit sees at least the grants of the composite that concern it, each passing its exact test:
- * by GcraLimiter's proof, over any interval of length t the grants of one key total at most
- * min over the key's and its group's limits of C_i + t * R_i / P_i, and the grants of a group's keys
- * at most min over its group limits of the same. No over-admission, ever.
+ * for buckets, by GcraLimiter's proof, over any interval of length t the grants of one key total
+ * at most min over the key's and its group's buckets of C_i + t * R_i / P_i, and the grants of a
+ * group's keys at most min over its group buckets of the same (a counter keeps its own guarantee
+ * likewise). No over-admission, ever.
  *
  * Exactness. With one caller at a time per key, step 4 always undoes exactly (nothing else writes
  * the key between 2 and 4), so the keyed composite decides as the sequential specification does:
@@ -68,8 +69,8 @@ import java.util.function.Function;
  *
  * <p>Thread-safe; decisions are lock-free: one clock read, a map lookup per cell, and for a grant
  * one CAS on the key's state and one on the group's (each allocating one small snapshot). Holds
- * token buckets and leaky buckets. Memory is bounded: keys and groups back to full are dropped,
- * and at most {@code maxKeys} of each are held.
+ * token buckets, leaky buckets and sliding window counters. Memory is bounded: keys and groups
+ * back to full are dropped, and at most {@code maxKeys} of each are held.
  *
  * <pre>{@code
  * LocalCompositeKeyedRateLimiter<String, String> api = LocalRateLimiters.composite(
@@ -327,7 +328,10 @@ public final class LocalCompositeKeyedRateLimiter<K, G> implements KeyedRateLimi
     @Override
     public long availablePermits(K key) {
         Objects.requireNonNull(key, "key");
-        long rel = ticker.read() - origin;
+        return availableAt(key, ticker.read() - origin);
+    }
+
+    private long availableAt(K key, long rel) {
         G group = group(key);
         long[] ks = keys == null ? ABSENT : stateOf(keys, keys.existing(key));
         long[] gs = groups == null ? ABSENT : stateOf(groups, groups.existing(group));
@@ -346,7 +350,7 @@ public final class LocalCompositeKeyedRateLimiter<K, G> implements KeyedRateLimi
         Objects.requireNonNull(key, "key");
         while (true) {
             long rel = ticker.read() - origin;
-            long n = availablePermits(key);
+            long n = availableAt(key, rel);
             if (n == 0) {
                 return 0;
             }
@@ -514,7 +518,7 @@ public final class LocalCompositeKeyedRateLimiter<K, G> implements KeyedRateLimi
 
         /**
          * @return the keyed composite, every key and group starting full
-         * @throws IllegalArgumentException if both lists are empty, or a limit is a sliding window
+         * @throws IllegalArgumentException if both lists are empty, or a limit is a sliding window log
          */
         public LocalCompositeKeyedRateLimiter<K, G> build() {
             return new LocalCompositeKeyedRateLimiter<>(this);

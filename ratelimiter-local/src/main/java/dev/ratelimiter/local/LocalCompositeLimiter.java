@@ -21,15 +21,17 @@ import java.util.Objects;
  * limiter's history is a sequence of snapshots, each the result of one operation applied to the
  * previous one by the sequential specification: the limiter is linearizable to "a request is
  * granted iff every limit grants it at that instant, and then every limit consumes it". Nothing
- * is ever consumed and given back, so no permit is lost or created by the protocol, and each
- * limit's own bound holds exactly (GcraLimiter's proof: each limit sees exactly the grants of the
- * composite, each passing its exact test against the state it replaced): over any interval of
- * length t the composite grants at most min_i (C_i + t * R_i / P_i) permits, and a saturating
- * single-threaded or concurrent demand reaches the smallest of those bounds, since a request is
- * refused only when some limit's own test fails on the current snapshot.
+ * is ever consumed and given back, so no permit is lost or created by the protocol. Each limit
+ * sees exactly the grants of the composite, each passing that limit's exact test against the
+ * state it replaced, so each limit keeps the guarantee of its single limiter: for a bucket
+ * (GcraLimiter's proof) at most C_i + t * R_i / P_i permits over any interval of length t, so the
+ * composite grants at most the smallest of those; for a counter, SlidingWindowCounterLimiter's.
+ * And a request is refused only when some limit's own test fails on the current snapshot: when one
+ * bucket dominates (the smallest capacity and the slowest rate), a saturating demand, single
+ * threaded or concurrent, is granted exactly that bucket's bound (CompositeStressTest).
  *
- * Time going backwards: each limit's test only sees more debt at an earlier reading (see
- * GcraLimiter), so no permit is created.
+ * Time going backwards: each limit's test is its single limiter's, which never creates permits
+ * at an earlier reading (more debt for a bucket, the start of the window for a counter).
  *
  * The decision reports what the Redis composite (composite.lua) reports: granted, the smallest
  * remaining and the largest reset after the grant; refused, the smallest remaining and the largest
@@ -47,8 +49,9 @@ import java.util.Objects;
  *
  * <p>Thread-safe and lock-free: one clock read, one volatile read and, for a grant, one CAS of an
  * immutable snapshot of every limit's state (one small array allocated per grant; a refused
- * {@code tryAcquire} allocates nothing). Holds token buckets and leaky buckets (a queue is waited
- * for by polling, as in the Redis composite).
+ * {@code tryAcquire} allocates nothing). Holds token buckets, leaky buckets and sliding window
+ * counters, not sliding window logs; a leaky bucket queue is waited for by polling, as in the
+ * Redis composite.
  *
  * <pre>{@code
  * RateLimiter api = LocalRateLimiters.composite(
@@ -91,14 +94,17 @@ final class LocalCompositeLimiter implements RateLimiter {
         return List.copyOf(copy);
     }
 
-    /** @return the shape of these limits; sliding windows are refused naming their position */
+    /** @return the shape of these limits; a sliding window log is refused naming its position */
     static CompositeCell.Shape shape(List<Limit> limits, String what) {
         if (limits.isEmpty()) {
             throw new IllegalArgumentException("a composite needs at least one limit: " + what + "=[]");
         }
         List<CompositePart> parts = new ArrayList<>(limits.size());
+        int offset = 0;
         for (int i = 0; i < limits.size(); i++) {
-            parts.add(CompositePart.of(limits.get(i), what + "[" + i + "]", i * CompositePart.WORDS));
+            CompositePart part = CompositePart.of(limits.get(i), what + "[" + i + "]", offset);
+            parts.add(part);
+            offset += part.words;
         }
         return new CompositeCell.Shape(parts);
     }

@@ -7,10 +7,7 @@ import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.Ticker;
 import dev.ratelimiter.TokenBucket;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
-import java.util.function.Function;
 
 /**
  * Creates lock-free in-process limiters.
@@ -144,27 +141,27 @@ public final class LocalRateLimiters {
      *         TokenBucket.of(1000, 1000, Duration.ofHours(1)));
      * }</pre>
      *
-     * @param limits the limits, at least one: token buckets and leaky buckets
+     * @param limits the limits, at least one: token buckets, leaky buckets, sliding window counters
      * @return a new composite limiter, starting full
      * @throws NullPointerException     if {@code limits} or one of them is {@code null}
-     * @throws IllegalArgumentException if there is no limit, or one is a sliding window
+     * @throws IllegalArgumentException if there is no limit, or one is a sliding window log
      */
     public static RateLimiter composite(Limit... limits) {
         Objects.requireNonNull(limits, "limits");
-        return composite(Arrays.asList(limits), Ticker.system(), Sleeper.system());
+        return composite(java.util.Arrays.asList(limits), Ticker.system(), Sleeper.system());
     }
 
     /**
      * Like {@link #composite(Limit...)}, on the given clock and sleeper.
      *
-     * @param limits  the limits, at least one: token buckets and leaky buckets
+     * @param limits  the limits, at least one: token buckets, leaky buckets, sliding window counters
      * @param ticker  the clock
      * @param sleeper how blocking acquires wait (they poll)
      * @return a new composite limiter, starting full
      * @throws NullPointerException     if an argument or a limit is {@code null}
-     * @throws IllegalArgumentException if there is no limit, or one is a sliding window
+     * @throws IllegalArgumentException if there is no limit, or one is a sliding window log
      */
-    public static RateLimiter composite(List<Limit> limits, Ticker ticker, Sleeper sleeper) {
+    public static RateLimiter composite(java.util.List<Limit> limits, Ticker ticker, Sleeper sleeper) {
         return new LocalCompositeLimiter(limits, ticker, sleeper);
     }
 
@@ -180,11 +177,11 @@ public final class LocalRateLimiters {
      * @param <G>         the group type
      * @return a new keyed composite
      * @throws NullPointerException     if an argument or a limit is {@code null}
-     * @throws IllegalArgumentException if both lists are empty, or a limit is a sliding window
+     * @throws IllegalArgumentException if both lists are empty, or a limit is a sliding window log
      */
-    public static <K, G> LocalCompositeKeyedRateLimiter<K, G> composite(Function<? super K, ? extends G> groupOf,
-                                                                       List<Limit> groupLimits,
-                                                                       List<Limit> keyLimits) {
+    public static <K, G> LocalCompositeKeyedRateLimiter<K, G> composite(
+            java.util.function.Function<? super K, ? extends G> groupOf, java.util.List<Limit> groupLimits,
+            java.util.List<Limit> keyLimits) {
         return LocalCompositeKeyedRateLimiter.<K, G>builder(groupOf, groupLimits, keyLimits).build();
     }
 }

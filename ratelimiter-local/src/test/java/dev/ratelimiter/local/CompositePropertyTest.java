@@ -6,6 +6,7 @@ import dev.ratelimiter.Decision;
 import dev.ratelimiter.LeakyBucket;
 import dev.ratelimiter.Limit;
 import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.TokenBucket;
 import dev.ratelimiter.conformance.FakeClock;
 import dev.ratelimiter.conformance.ReferenceModel;
@@ -106,11 +107,12 @@ class CompositePropertyTest {
         Arbitrary<Long> capacity = Arbitraries.longs().between(1, 8);
         Arbitrary<Long> permits = Arbitraries.longs().between(1, 7);
         Arbitrary<Long> period = Arbitraries.of(1_000_000L, 1_000_000_000L, 3_000_000_007L, 60_000_000_000L);
-        Arbitrary<Integer> kind = Arbitraries.integers().between(0, 9);
+        Arbitrary<Integer> kind = Arbitraries.integers().between(0, 11);
         return Combinators.combine(kind, capacity, permits, period).as((k, c, r, p) -> k < 6
                 ? TokenBucket.of(c, r, Duration.ofNanos(p))
-                : k < 9 ? LeakyBucket.meter(r, Duration.ofNanos(p), c)
-                : LeakyBucket.queue(r, Duration.ofNanos(p), c));
+                : k < 8 ? LeakyBucket.meter(r, Duration.ofNanos(p), c)
+                : k < 9 ? LeakyBucket.queue(r, Duration.ofNanos(p), c)
+                : SlidingWindow.counter(c, Duration.ofNanos(p)));
     }
 
     @Provide

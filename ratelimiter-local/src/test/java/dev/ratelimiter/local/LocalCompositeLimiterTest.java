@@ -186,6 +186,19 @@ class LocalCompositeLimiterTest {
     }
 
     @Test
+    void slidingWindowCounterInAComposite() {
+        // 4 per second, weighted; with a bucket of 10 at 10 per second.
+        RateLimiter c = composite(SlidingWindow.counter(4, Duration.ofSeconds(1)), TokenBucket.of(10, 10, Duration.ofSeconds(1)));
+        assertThat(c.tryAcquire(4)).isTrue();
+        // In the next window the 4 weigh (W - e) / W: one permit fits once e = W / 4.
+        assertThat(c.decide(1)).isEqualTo(Decision.denied(1, 0, 5 * SECOND / 4, 2 * SECOND, 4));
+        clock.advance(SECOND + SECOND / 2); // half of the previous window's 4 still weighs: 2 left
+        assertThat(c.availablePermits()).isEqualTo(2);
+        assertThat(c.drain()).isEqualTo(2);
+        assertThat(c.tryAcquire()).isFalse();
+    }
+
+    @Test
     void timeGoingBackwardsCreatesNoPermits() {
         RateLimiter c = composite(perSecond, perMinute);
         assertThat(c.drain()).isEqualTo(5);

@@ -1,0 +1,94 @@
+package dev.ratelimiter.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.RateLimiter;
+import dev.ratelimiter.TokenBucket;
+import dev.ratelimiter.conformance.FakeClock;
+import java.time.Duration;
+import java.util.List;
+import org.jetbrains.kotlinx.lincheck.paramgen.IntGen;
+import org.jetbrains.lincheck.datastructures.Operation;
+import org.jetbrains.lincheck.datastructures.Param;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Linearizability (Lincheck) of the single-key local composite: decisions, peeks, drains and
+ * refunds racing on two token buckets, one of them partly refilled with a fractional rate, under
+ * the stress strategy and under model checking. The clock is fixed while operations run, for the
+ * reason {@link StressSupport.LimiterOperations} gives.
+ */
+public class CompositeLincheckTest {
+
+    /**
+     * A bucket of 4 at 8 per second and a bucket of 5 at 3 per second (a fractional cost per
+     * permit), both drained of 4 permits 500 ms ago: the first is full again, the second holds 2.5,
+     * so the second binds, and a refund or a drain changes which requests it grants.
+     */
+    public static class TwoBuckets {
+        private final FakeClock clock = new FakeClock();
+        private final RateLimiter composite = LocalRateLimiters.composite(
+                List.of(TokenBucket.of(4, 8, Duration.ofSeconds(1)), TokenBucket.of(5, 3, Duration.ofSeconds(1))),
+                clock, clock);
+
+        /** A new composite in the state above. */
+        public TwoBuckets() {
+            if (composite.drain() != 4) {
+                throw new IllegalStateException("setup drain");
+            }
+            clock.advance(Duration.ofMillis(500));
+        }
+
+        /**
+         * @param permits 1 to 3
+         * @return whether granted
+         */
+        @Operation
+        public boolean tryAcquire(@Param(gen = IntGen.class, conf = "1:3") int permits) {
+            return composite.tryAcquire(permits);
+        }
+
+        /**
+         * @param permits 1 to 3
+         * @return the whole decision
+         */
+        @Operation
+        public Decision decide(@Param(gen = IntGen.class, conf = "1:3") int permits) {
+            return composite.decide(permits);
+        }
+
+        /**
+         * @param permits 1 to 3
+         * @return the decision {@code decide} would return
+         */
+        @Operation
+        public Decision peek(@Param(gen = IntGen.class, conf = "1:3") int permits) {
+            return composite.peek(permits);
+        }
+
+        /** @return the permits taken */
+        @Operation
+        public long drain() {
+            return composite.drain();
+        }
+
+        /** @param permits 1 to 2 permits given back */
+        @Operation
+        public void refund(@Param(gen = IntGen.class, conf = "1:2") int permits) {
+            composite.refund(permits);
+        }
+    }
+
+    @Test
+    void compositeIsLinearizableUnderStress() {
+        assertThat(new TwoBuckets().tryAcquire(1)).isTrue();
+        StressSupport.lincheckStress().iterations(3).check(TwoBuckets.class);
+    }
+
+    @Test
+    void compositeIsLinearizableUnderModelChecking() {
+        assertThat(new TwoBuckets().tryAcquire(1)).isTrue();
+        StressSupport.lincheckModelChecking().iterations(12).check(TwoBuckets.class);
+    }
+}
