@@ -4,6 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratelimiter.Decision;
+import dev.ratelimiter.RateLimiterFactory;
+import dev.ratelimiter.RateLimiterListener;
+import dev.ratelimiter.RateLimiterRegistry;
+import dev.ratelimiter.local.LocalCompositeKeyedRateLimiter;
+import dev.ratelimiter.micrometer.RateLimiterMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import dev.ratelimiter.Decorators;
 import dev.ratelimiter.KeyedRateLimiter;
 import dev.ratelimiter.LeakyBucket;
@@ -270,6 +279,166 @@ class ReadmeExamplesTest {
         clock.advance(Duration.ofSeconds(1));
         assertThat(guarded.get()).isEqualTo("body");
         assertThat(service.calls).isEqualTo(2);
+    }
+
+    @Test
+    void operations() {
+        RateLimiter api = LocalRateLimiters.create(TokenBucket.of(10, 10, Duration.ofSeconds(1)));
+
+        Decision wouldBe = api.peek(3);          // what decide(3) would answer now; consumes nothing
+        long now = api.availablePermits();       // the most one request could be granted now
+
+        if (api.tryAcquire(5)) {
+            api.refund(2);                       // the work cost less than paid for: give 2 back
+        }
+        long taken = api.drain();                // upstream said 429: take every permit left
+        api.reset();                             // back to full, history forgotten
+
+        assertThat(wouldBe.isAllowed()).isTrue();
+        assertThat(wouldBe.remaining()).isEqualTo(7);
+        assertThat(now).isEqualTo(10);
+        assertThat(taken).as("10 - 5 + 2, and what refilled meanwhile").isBetween(7L, 10L);
+        assertThat(api.availablePermits()).isEqualTo(10);
+    }
+
+    @Test
+    void operationsOnTheFakeClock() {
+        FakeClock clock = new FakeClock();
+        RateLimiter api = LocalRateLimiters.create(TokenBucket.of(10, 10, Duration.ofSeconds(1)), clock, clock);
+        assertThat(api.tryAcquire(5)).isTrue();
+        api.refund(2);
+        assertThat(api.availablePermits()).isEqualTo(7);
+        assertThat(api.drain()).isEqualTo(7);
+        assertThat(api.peek(1).retryAfter()).isEqualTo(Duration.ofMillis(100));
+        api.reset();
+        assertThat(api.availablePermits()).isEqualTo(10);
+    }
+
+    @Test
+    void reconfigure() {
+        RateLimiter perSecond = LocalRateLimiters.create(TokenBucket.of(10, 10, Duration.ofSeconds(1)));
+        perSecond.tryAcquire(4);
+        perSecond.reconfigure(TokenBucket.of(20, 20, Duration.ofSeconds(1)));  // keeps the 4 consumed
+
+        assertThat(perSecond.limit()).isEqualTo(TokenBucket.of(20, 20, Duration.ofSeconds(1)));
+        // A debt of 400 ms carried over: at 20 per second that is 8 permits short of 20.
+        assertThat(perSecond.availablePermits()).isBetween(12L, 20L);
+    }
+
+    @Test
+    void reconfigureOnTheFakeClock() {
+        FakeClock clock = new FakeClock();
+        RateLimiter perSecond = LocalRateLimiters.create(TokenBucket.of(10, 10, Duration.ofSeconds(1)), clock, clock);
+        assertThat(perSecond.tryAcquire(4)).isTrue();
+        perSecond.reconfigure(TokenBucket.of(20, 20, Duration.ofSeconds(1)));
+        assertThat(perSecond.availablePermits()).isEqualTo(12);
+        assertThatThrownBy(() -> perSecond.reconfigure(SlidingWindow.log(10, Duration.ofSeconds(1))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void composite() {
+        RateLimiter burstAndQuota = LocalRateLimiters.composite(
+                TokenBucket.of(10, 10, Duration.ofSeconds(1)),
+                TokenBucket.of(1_000, 1_000, Duration.ofHours(1)));
+        boolean ok = burstAndQuota.tryAcquire();
+
+        assertThat(ok).isTrue();
+        assertThat(burstAndQuota.availablePermits()).isBetween(9L, 10L);
+    }
+
+    @Test
+    void keyedComposite() {
+        LocalCompositeKeyedRateLimiter<String, String> perUserInTenant = LocalRateLimiters.composite(
+                (String user) -> user.substring(0, user.indexOf('/')),             // the group: the tenant
+                List.of(TokenBucket.of(100, 100, Duration.ofSeconds(1))),          // shared by the tenant
+                List.of(TokenBucket.of(10, 10, Duration.ofSeconds(1))));           // each user's own
+        boolean allowed = perUserInTenant.tryAcquire("acme/alice");
+        perUserInTenant.resetGroup("acme");
+
+        assertThat(allowed).isTrue();
+        assertThat(perUserInTenant.tryAcquire("acme/bob", 10)).isTrue();
+        assertThat(perUserInTenant.tryAcquire("acme/bob")).as("bob's own limit is spent").isFalse();
+    }
+
+    @Test
+    void listenerAndFactory() {
+        LongAdder refusals = new LongAdder();
+        RateLimiterListener countRefusals = new RateLimiterListener() {
+            @Override
+            public void onDenied(String limiter, Object key, long permits, Decision decision) {
+                refusals.increment();
+            }
+        };
+        RateLimiterFactory factory = LocalRateLimiters.factoryBuilder().listener(countRefusals).build();
+        RateLimiter login = factory.create("login", TokenBucket.of(5, 5, Duration.ofMinutes(1)));
+
+        for (int i = 0; i < 6; i++) {
+            login.tryAcquire();
+        }
+        assertThat(refusals.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void registry() {
+        RateLimiterFactory factory = LocalRateLimiters.factory();
+
+        RateLimiterRegistry registry = RateLimiterRegistry.of(factory);
+        RateLimiter search = registry.limiter("search", TokenBucket.of(20, 20, Duration.ofSeconds(1)));
+        KeyedRateLimiter<String> perUser = registry.keyed("per-user", TokenBucket.of(5, 5, Duration.ofSeconds(1)));
+        registry.reconfigure("search", TokenBucket.of(40, 40, Duration.ofSeconds(1)));
+        List<RateLimiterRegistry.Entry> all = registry.entries();            // name, limit, single or keyed
+
+        assertThat(registry.limiter("search", TokenBucket.of(40, 40, Duration.ofSeconds(1)))).isSameAs(search);
+        assertThat(search.limit()).isEqualTo(TokenBucket.of(40, 40, Duration.ofSeconds(1)));
+        assertThat(all).hasSize(2);
+        assertThatThrownBy(() -> registry.limiter("search", TokenBucket.of(1, 1, Duration.ofSeconds(1))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("search");
+        assertThat(perUser.tryAcquire("alice")).isTrue();
+    }
+
+    @Test
+    void fluentDecorators() {
+        FakeClock clock = new FakeClock();
+        RateLimiter limiter = LocalRateLimiters.create(TokenBucket.of(2, 2, Duration.ofSeconds(1)), clock, clock);
+        KeyedRateLimiter<String> perUser = LocalKeyedRateLimiter.builder(TokenBucket.of(1, 1, Duration.ofSeconds(1)))
+                .ticker(clock).build();
+
+        Supplier<String> patient = Decorators.of(limiter)
+                .named("quotes")
+                .permits(2)
+                .waitUpTo(Duration.ofMillis(100))
+                .withFallback(refused -> "cached")
+                .supplier(service::fetch);
+
+        Function<String, String> perUserCall = Decorators.of(perUser)
+                .named("per-user")
+                .key((String user) -> user)
+                .function(user -> "hello " + user);
+
+        assertThat(patient.get()).isEqualTo("body");
+        assertThat(patient.get()).as("2 permits need 1 s, more than the 100 ms wait").isEqualTo("cached");
+        assertThat(perUserCall.apply("alice")).isEqualTo("hello alice");
+        assertThatThrownBy(() -> perUserCall.apply("alice"))
+                .isInstanceOfSatisfying(RateLimitExceededException.class, e -> {
+                    assertThat(e.limiterName()).isEqualTo("per-user");
+                    assertThat(e.key()).isEqualTo("alice");
+                    assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(1));
+                });
+    }
+
+    @Test
+    void micrometer() {
+        MeterRegistry meterRegistry = new SimpleMeterRegistry();
+        RateLimiterMetrics metrics = new RateLimiterMetrics(meterRegistry);
+        RateLimiterFactory limiters = LocalRateLimiters.factoryBuilder().listener(metrics).build();
+
+        RateLimiter search = limiters.create("search", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
+        search.tryAcquire();
+        double granted = meterRegistry.get("ratelimiter.decisions")
+                .tags("name", "search", "outcome", "granted").counter().count();   // 1.0
+
+        assertThat(granted).isEqualTo(1.0);
     }
 
     @Test

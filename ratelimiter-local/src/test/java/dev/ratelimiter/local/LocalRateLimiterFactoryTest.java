@@ -37,9 +37,9 @@ class LocalRateLimiterFactoryTest {
     void withoutAListenerTheFactoryMakesTheBareLimiters() {
         RateLimiter limiter = bare.create("api", LIMIT);
         KeyedRateLimiter<String> keyed = bare.keyed("per-user", LIMIT);
-        assertThat(limiter).isInstanceOf(GcraLimiter.class);
+        assertThat(limiter).isExactlyInstanceOf(LocalRateLimiters.create(LIMIT).getClass());
         assertThat(keyed).isInstanceOf(LocalKeyedRateLimiter.class);
-        assertThat(LocalRateLimiters.factory().create("api", LIMIT)).isInstanceOf(GcraLimiter.class);
+        assertThat(LocalRateLimiters.factory().create("api", LIMIT)).isExactlyInstanceOf(ReconfigurableLimiter.class);
         assertThat(listened.create("api", LIMIT)).isInstanceOf(ListenedRateLimiter.class);
         assertThat(listened.keyed("per-user", LIMIT)).isInstanceOf(ListenedKeyedRateLimiter.class);
     }
