@@ -178,6 +178,11 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
         long timeoutNanos = Checks.timeoutNanos(timeout);
+        if (permits > limit.maxPermits()) {
+            // Never grantable, so never waited for. Deciding it on a fresh key would also loop:
+            // the key, full, could be swept (retired) as soon as it is published, again and again.
+            return false;
+        }
         long start = ticker.read();
         long now = start;
         while (true) {
