@@ -303,7 +303,16 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         Objects.requireNonNull(key, "key");
         Config c = config;
         try {
-            operation(c, key, 1, "reset");
+            if (c.args.script == Scripts.SLIDING_COUNTER && !clock.redisTime()) {
+                // Client time: the fixed windows start again at the reset, as a limiter made now.
+                String[] argv = java.util.Arrays.copyOf(argv(c, 1, "reset"), c.opTemplate.length + 1);
+                argv[argv.length - 1] = "rebase";
+                caller.callSync(c.args.script, redisKey(key), argv);
+            } else {
+                operation(c, key, 1, "reset");
+            }
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e);
         } catch (RedisRateLimiterException failed) {
             c.failures.onWriteFailure(key, "reset", failed, local -> {
                 local.reset(key);

@@ -12,7 +12,8 @@
 -- Operations (ARGV[8]), one call each:
 --   absent   a decision.
 --   'peek'   the decision of n permits, writing nothing (no key created, no TTL touched).
---   'reset'  deletes the counts. Returns {1}.
+--   'reset'  deletes the counts; with ARGV[9] 'rebase' (client time), stores empty counts whose
+--            fixed windows start now, as a limiter created now would. Returns {1}.
 --   'drain'  a grant of every permit available now (nothing written when none is); the reply
 --            of a decision with the permits taken at index 5.
 --   'refund' the current window's count goes down by n, then the previous one's, neither below
@@ -28,7 +29,14 @@ local units_per_ms, grace_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
 local key = KEYS[1]
 local mode = ARGV[8]
 if mode == 'reset' then
-  redis.call('DEL', key)
+  if ARGV[9] == 'rebase' then
+    -- Client time: a limiter created now would start its fixed windows now. The empty counts
+    -- keep that origin for a window (plus the grace); then a fresh key starts from ARGV[5] again.
+    redis.call('HSET', key, 'o', int(now), 'w', '0', 'p', '0', 'c', '0')
+    redis.call('PEXPIRE', key, ttl_ms(tonumber(ARGV[3]), tonumber(ARGV[6]), tonumber(ARGV[7])))
+  else
+    redis.call('DEL', key)
+  end
   return {1}
 end
 

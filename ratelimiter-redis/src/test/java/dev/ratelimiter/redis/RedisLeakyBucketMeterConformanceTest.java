@@ -20,6 +20,6 @@ class RedisLeakyBucketMeterConformanceTest extends LeakyBucketMeterConformance {
 
     @Override
     protected boolean accepts(Limit limit) {
-        return SharedConnection.runsExactly(limit, timeScale(limit));
+        return SharedConnection.runsExactly(limit, SharedConnection.timeScaleOf(limit, this::timeScale));
     }
 }

@@ -20,6 +20,6 @@ class RedisTokenBucketConformanceTest extends TokenBucketConformance {
 
     @Override
     protected boolean accepts(Limit limit) {
-        return SharedConnection.runsExactly(limit, timeScale(limit));
+        return SharedConnection.runsExactly(limit, SharedConnection.timeScaleOf(limit, this::timeScale));
     }
 }

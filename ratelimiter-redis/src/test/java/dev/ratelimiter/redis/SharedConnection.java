@@ -75,6 +75,23 @@ final class SharedConnection {
         return fitsNanoseconds(limit) && timeScaleNanos <= 1L << 44;
     }
 
+    /**
+     * The suite's time scale of a limit, or, for a limit of another kind of the family (a
+     * reconfiguration's target), its time to refill from empty in nanoseconds: the longest its
+     * state stays not full.
+     */
+    static long timeScaleOf(Limit limit, java.util.function.ToLongFunction<Limit> suiteScale) {
+        try {
+            return suiteScale.applyAsLong(limit);
+        } catch (ClassCastException otherKind) {
+            try {
+                return LimitArgs.of(limit, 1).span;
+            } catch (IllegalArgumentException tooLarge) {
+                return Long.MAX_VALUE;
+            }
+        }
+    }
+
     static boolean fitsNanoseconds(Limit limit) {
         try {
             LimitArgs.of(limit, 1);
