@@ -100,8 +100,14 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
      * one running sweep), read by whoever re-creates a dropped key after finding it absent.
      */
     private volatile long sweepMark;
+    /** Told of every key a sweep drops, or {@code null} (unlistened: no cost). Set by a listened factory. */
+    private final dev.ratelimiter.RateLimiterListener dropListener;
+    /** The name {@link #dropListener} is told, or {@code null}. */
+    private final String name;
 
     private LocalKeyedRateLimiter(Builder b) {
+        this.dropListener = b.dropListener;
+        this.name = b.name;
         this.limit = b.limit;
         this.ticker = b.ticker;
         this.sleeper = b.sleeper;
@@ -505,6 +511,12 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
                 LocalLimiter limiter = e.getValue();
                 if (limiter.retireIfFull(now) && followRetired(e.getKey(), limiter)) {
                     dropped++;
+                    if (dropListener != null) {
+                        // Only full keys are dropped; at the bound, to make room for a new key.
+                        dev.ratelimiter.internal.Listeners.keyDropped(dropListener, name, e.getKey(), stopAtFirstDrop
+                                ? dev.ratelimiter.RateLimiterListener.DropCause.BOUND
+                                : dev.ratelimiter.RateLimiterListener.DropCause.IDLE);
+                    }
                     if (stopAtFirstDrop) {
                         break;
                     }
@@ -558,6 +570,8 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
         private long maxKeys = DEFAULT_MAX_KEYS;
         private Ticker ticker = Ticker.system();
         private Sleeper sleeper = Sleeper.system();
+        private dev.ratelimiter.RateLimiterListener dropListener;
+        private String name;
 
         private Builder(Limit limit) {
             this.limit = Objects.requireNonNull(limit, "limit");
@@ -593,6 +607,20 @@ public final class LocalKeyedRateLimiter<K> implements KeyedRateLimiter<K> {
          */
         public Builder sleeper(Sleeper sleeper) {
             this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        /**
+         * Sets who is told of the keys sweeps drop (for a listened factory; the listener is
+         * called, guarded, by the sweeping thread, which holds the sweep meanwhile).
+         *
+         * @param name     the limiter's name, for the events
+         * @param listener the listener
+         * @return this builder
+         */
+        Builder dropListener(String name, dev.ratelimiter.RateLimiterListener listener) {
+            this.name = Objects.requireNonNull(name, "name");
+            this.dropListener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 

@@ -108,7 +108,7 @@ public final class LocalRateLimiterFactory implements RateLimiterFactory {
         if (listener == null) {
             return b.build(keyType);
         }
-        LocalKeyedRateLimiter<K> keyed = b.build(keyType);
+        LocalKeyedRateLimiter<K> keyed = b.dropListener(name, listener).build(keyType);
         return new ListenedKeyedRateLimiter<>(name, keyed, listener, ticker);
     }
 

@@ -126,6 +126,51 @@ class LocalRateLimiterFactoryTest {
     }
 
     @Test
+    void aKeyFoundFullByASweepIsReportedDroppedAsIdle() {
+        KeyedRateLimiter<String> perUser = listened.keyed("per-user", LIMIT);
+        assertThat(perUser.tryAcquire("alice")).isTrue();
+        assertThat(perUser.tryAcquire("bob", 2)).isTrue();
+        LocalKeyedRateLimiter<?> inner = (LocalKeyedRateLimiter<?>) ((ListenedKeyedRateLimiter<String>) perUser).delegate();
+        inner.cleanUp();
+        clock.advance(SECOND);
+        inner.cleanUp(); // alice is full again, bob not yet
+        clock.advance(SECOND);
+        inner.cleanUp();
+        assertThat(events.lines).containsExactly(
+                "granted per-user alice 1",
+                "granted per-user bob 2",
+                "dropped per-user alice IDLE",
+                "dropped per-user bob IDLE");
+        assertThat(inner.size()).isZero();
+    }
+
+    @Test
+    void aKeyDroppedToMakeRoomAtTheBoundIsReportedAsSuch() {
+        LocalRateLimiterFactory bounded = LocalRateLimiterFactory.builder().ticker(clock).sleeper(clock).maxKeys(1)
+                .listener(events).build();
+        KeyedRateLimiter<String> perUser = bounded.keyed("per-user", LIMIT);
+        assertThat(perUser.tryAcquire("alice")).isTrue();
+        assertThat(perUser.tryAcquire("bob")).as("alice is still active: no room").isFalse();
+        clock.advance(SECOND);
+        assertThat(perUser.tryAcquire("bob")).as("alice is full again: dropped for bob").isTrue();
+        assertThat(events.lines).containsExactly(
+                "granted per-user alice 1",
+                "denied per-user bob 1",
+                "dropped per-user alice BOUND",
+                "granted per-user bob 1");
+    }
+
+    @Test
+    void anUnlistenedKeyedLimiterDropsKeysSilently() {
+        LocalKeyedRateLimiter<String> perUser = (LocalKeyedRateLimiter<String>) bare.keyed("per-user", LIMIT);
+        assertThat(perUser.tryAcquire("alice")).isTrue();
+        clock.advance(SECOND);
+        perUser.cleanUp();
+        assertThat(perUser.size()).isZero();
+        assertThat(events.lines).isEmpty();
+    }
+
+    @Test
     void aThrowingListenerDoesNotChangeAnyDecision() throws InterruptedException {
         FakeClock twinClock = new FakeClock();
         RateLimiter twin = LocalRateLimiters.create(SlidingWindow.log(3, Duration.ofSeconds(1)), twinClock, twinClock);

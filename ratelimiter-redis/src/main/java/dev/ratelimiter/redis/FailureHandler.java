@@ -35,13 +35,50 @@ final class FailureHandler {
     /** The fallback limiter, or {@code null} unless the policy is the local fallback. */
     private final LocalKeyedRateLimiter<String> local;
     private final Consumer<? super RedisRateLimiterException> listener;
+    /** Told how each failure was answered, or {@code null} (unlistened). Set by a listened factory. */
+    private final Events events;
+
+    /** What a listened factory is told of the failures of one keyed limiter. Must not throw. */
+    interface Events {
+        /**
+         * The policy answered a failure.
+         *
+         * @param key     the key
+         * @param policy  the policy's kind
+         * @param answer  its decision, or {@code null} when it propagates the failure
+         * @param failure the failure
+         */
+        void answered(String key, FailurePolicy.Kind policy, Decision answer, RedisRateLimiterException failure);
+
+        /**
+         * A misconfiguration, thrown whatever the policy.
+         *
+         * @param key     the key
+         * @param failure the failure
+         */
+        void misconfigured(String key, RedisMisconfigurationException failure);
+    }
 
     private FailureHandler(FailurePolicy policy, long maxPermits, LocalKeyedRateLimiter<String> local,
                            Consumer<? super RedisRateLimiterException> listener) {
+        this(policy, maxPermits, local, listener, null);
+    }
+
+    private FailureHandler(FailurePolicy policy, long maxPermits, LocalKeyedRateLimiter<String> local,
+                           Consumer<? super RedisRateLimiterException> listener, Events events) {
         this.policy = policy;
         this.maxPermits = maxPermits;
         this.local = local;
         this.listener = listener;
+        this.events = events;
+    }
+
+    /**
+     * @param events told how each failure is answered
+     * @return this handler (the same fallback limiter), also telling {@code events}
+     */
+    FailureHandler withEvents(Events events) {
+        return new FailureHandler(policy, maxPermits, local, listener, events);
     }
 
     /**
@@ -178,10 +215,25 @@ final class FailureHandler {
             // Never grantable: the answer needs no Redis, whatever the policy (even propagate).
             return Decision.exceeding(permits, 0, 0, maxPermits);
         }
-        if (redisFailure instanceof RedisMisconfigurationException) {
+        if (redisFailure instanceof RedisMisconfigurationException misconfigured) {
+            if (events != null) {
+                events.misconfigured(key, misconfigured);
+            }
             // Not an outage: waiting will not fix it, so it is loud whatever the policy.
             throw redisFailure;
         }
+        Decision answer = answer(key, permits, redisFailure);
+        if (events != null) {
+            events.answered(key, policy.kind(), answer, redisFailure);
+        }
+        if (answer == null) {
+            throw redisFailure;
+        }
+        return answer;
+    }
+
+    /** @return the policy's decision, or {@code null} if it propagates the failure */
+    private Decision answer(String key, long permits, RedisRateLimiterException redisFailure) {
         switch (policy.kind()) {
             case FAIL_OPEN:
                 return Decision.allowed(permits, 0, 0, maxPermits);
@@ -190,7 +242,7 @@ final class FailureHandler {
             case FALLBACK:
                 return peek ? local.peek(key, permits) : local.decide(key, permits);
             default:
-                throw redisFailure;
+                return null;
         }
     }
 

@@ -31,7 +31,8 @@ final class ListenedRedisFactory implements RateLimiterFactory {
         if (listener == null) {
             return redis.create(name, limit);
         }
-        return new ListenedRateLimiter(name, redis.keyed(name, limit).forKey(""), listener, redis.ticker());
+        return new ListenedRateLimiter(name, redis.keyed(name, limit, events(name, true)).forKey(""), listener,
+                redis.ticker());
     }
 
     @Override
@@ -40,7 +41,25 @@ final class ListenedRedisFactory implements RateLimiterFactory {
         if (listener == null) {
             return redis.keyed(name, limit);
         }
-        return new ListenedRedisKeyedLimiter(name, redis.keyed(name, limit), listener, redis.ticker());
+        return new ListenedRedisKeyedLimiter(name, redis.keyed(name, limit, events(name, false)), listener,
+                redis.ticker());
+    }
+
+    /** Tells the listener how the failures of the limiter {@code name} are answered. */
+    private FailureHandler.Events events(String name, boolean single) {
+        RateLimiterListener l = listener;
+        return new FailureHandler.Events() {
+            @Override
+            public void answered(String key, FailurePolicy.Kind policy, dev.ratelimiter.Decision answer,
+                                 RedisRateLimiterException failure) {
+                Listeners.failurePolicy(l, name, single ? null : key, policy.name(), answer, failure);
+            }
+
+            @Override
+            public void misconfigured(String key, RedisMisconfigurationException failure) {
+                Listeners.misconfiguration(l, name, single ? null : key, failure);
+            }
+        };
     }
 
     @Override

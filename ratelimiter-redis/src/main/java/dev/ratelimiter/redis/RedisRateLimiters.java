@@ -238,11 +238,19 @@ public final class RedisRateLimiters {
      *                                  cannot divide it among the expected instances
      */
     public KeyedLimiter keyed(String name, Limit limit) {
+        return keyed(name, limit, null);
+    }
+
+    /** {@link #keyed(String, Limit)}, its failures also told to {@code events} unless {@code null}. */
+    KeyedLimiter keyed(String name, Limit limit, FailureHandler.Events events) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(limit, "limit");
         RedisKeys.checkName(name);
         LimitArgs args = LimitArgs.of(limit, clock.unitNanos());
         FailureHandler failures = FailureHandler.of(failurePolicy, limit, clock.deadlineTicker(), failureListener);
+        if (events != null) {
+            failures = failures.withEvents(events);
+        }
         return new KeyedLimiter(new RedisKeyedLimiter(caller, prefix, name, args, clock, sleeper, graceMs, failures));
     }
 
