@@ -5,7 +5,9 @@ import dev.ratelimiter.KeyedRateLimiter;
 import dev.ratelimiter.Limit;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
+import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.internal.Checks;
+import dev.ratelimiter.local.LocalCompositeKeyedRateLimiter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -112,6 +114,12 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     private final List<FailureHandler> groupFailures;
     private final List<FailureHandler> keyFailures;
     /**
+     * Under the local fallback, every limit's local share decided as one (all-or-nothing, in
+     * process); {@code null} under another policy, or when a limit is a sliding window log, which
+     * the local composite does not hold (those composites fall back limit by limit).
+     */
+    private final LocalCompositeKeyedRateLimiter<String, String> localFallback;
+    /**
      * The script's arguments with the clock reading (index 0) and the permits (at
      * {@link #permitsIndexes}) left {@code null}: the constant ones are built once.
      */
@@ -145,6 +153,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         this.max = all.stream().mapToLong(p -> p.args.max).min().orElseThrow();
         this.groupFailures = groupLimits.stream().map(failures).toList();
         this.keyFailures = keyLimits.stream().map(failures).toList();
+        this.localFallback = localFallback(this.groupOf, groupFailures, keyFailures, clock, sleeper);
         List<String> argv = new ArrayList<>(1 + 9 * parts.size());
         int[] permitsAt = new int[parts.size()];
         argv.add(null);
@@ -164,6 +173,32 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         }
         this.argvTemplate = argv.toArray(new String[0]);
         this.permitsIndexes = permitsAt;
+    }
+
+    /** @return the local composite of the limits' local shares, or {@code null}; see {@link #localFallback} */
+    private static LocalCompositeKeyedRateLimiter<String, String> localFallback(
+            Function<? super String, String> groupOf, List<FailureHandler> group, List<FailureHandler> key,
+            RedisRateLimiters.Clock clock, Sleeper sleeper) {
+        List<Limit> groupShares = shares(group);
+        List<Limit> keyShares = shares(key);
+        if (groupShares == null || keyShares == null) {
+            return null;
+        }
+        return LocalCompositeKeyedRateLimiter.<String, String>builder(groupOf, groupShares, keyShares)
+                .ticker(clock.deadlineTicker()).sleeper(sleeper).build();
+    }
+
+    /** @return the local fallback's limit of each handler, or {@code null} if one has none or it is a log */
+    private static List<Limit> shares(List<FailureHandler> handlers) {
+        List<Limit> shares = new ArrayList<>(handlers.size());
+        for (FailureHandler h : handlers) {
+            Limit share = h.local() == null ? null : h.local().limit();
+            if (share == null || share instanceof SlidingWindow sw && sw.mode() == SlidingWindow.Mode.LOG) {
+                return null;
+            }
+            shares.add(share);
+        }
+        return shares;
     }
 
     private List<Limit> parts(List<Limit> limits, String what, boolean perKey, List<Part> into) {
@@ -251,12 +286,15 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     }
 
     /**
-     * Answers a decision Redis could not take by the failure policy, limit by limit (each key's
-     * own limits first, then its group's): the first refusal is the answer; if all grant, the
-     * grant reports the smallest remaining and the largest reset. Under the local fallback the
-     * limits are then checked in process one after the other, so a refusal by a group limit may
-     * leave permits consumed in the key's own limits: during an outage a composite errs towards
-     * refusing, never towards admitting, and a key over its own limit never uses up its group's.
+     * Answers a decision Redis could not take by the failure policy. Under the local fallback, the
+     * local shares of every limit are decided as one by a local composite (see
+     * {@link LocalCompositeKeyedRateLimiter}): all-or-nothing, so a refusal by a group limit leaves
+     * the key's own permits intact, as Redis would. Otherwise (another policy, or a composite
+     * holding a sliding window log) limit by limit, each key's own limits first, then its group's:
+     * the first refusal is the answer; if all grant, the grant reports the smallest remaining and
+     * the largest reset. A log composite under the local fallback then checks its limits in process
+     * one after the other, so a group refusal may leave permits consumed in the key's own limits:
+     * it errs towards refusing, never towards admitting.
      */
     private Decision onFailure(String key, long permits, Throwable failure) {
         if (permits > max) {
@@ -264,6 +302,18 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
             // local fallback consumes permits for it.
             (keyFailures.isEmpty() ? groupFailures.get(0) : keyFailures.get(0)).reportOnly(failure);
             return Decision.exceeding(permits, 0, 0, max);
+        }
+        if (localFallback != null) {
+            FailureHandler reporter = keyFailures.isEmpty() ? groupFailures.get(0) : keyFailures.get(0);
+            reporter.reportOnly(failure); // and rethrows what is not a Redis failure
+            Throwable cause = failure;
+            while (cause instanceof CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof RedisMisconfigurationException misconfigured) {
+                throw misconfigured; // not an outage: loud whatever the policy
+            }
+            return localFallback.decide(key, permits);
         }
         String group = groupOf.apply(key);
         long remaining = Long.MAX_VALUE;

@@ -141,7 +141,10 @@ public final class FailurePolicy {
      * {@value dev.ratelimiter.local.LocalKeyedRateLimiter#DEFAULT_MAX_KEYS} keys per limiter,
      * idle ones dropped), which lives for as long as the limiter and starts full: the local
      * limiter knows nothing of what Redis had counted, and Redis learns nothing of what it
-     * admitted.
+     * admitted. A {@link CompositeLimiter}'s local shares are decided as one, all-or-nothing, by a
+     * local composite ({@link dev.ratelimiter.local.LocalCompositeKeyedRateLimiter}), so a refusal
+     * by one limit consumes nothing from the others; a composite holding a sliding window log,
+     * which the local composite does not hold, falls back limit by limit.
      *
      * <p>Division rounds down, so the instances never admit more than the limit together: the
      * capacity (burst, queue capacity, window limit) becomes {@code floor(capacity / n)}; the
