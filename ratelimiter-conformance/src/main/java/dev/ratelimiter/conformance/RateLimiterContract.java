@@ -106,6 +106,23 @@ public abstract class RateLimiterContract {
     }
 
     /**
+     * Whether the random reconfiguration scripts may reconfigure {@code current} to
+     * {@code target}. By default every target the backend {@link #accepts}. The reference model
+     * rounds a bucket's full-at instant up to the new rate's resolution at every reconfiguration,
+     * as the in-process limiters do; a backend that keeps the exact stored debt and rounds only
+     * when it reads it under a rate (Redis) may answer up to a nanosecond of debt more
+     * permissively after two changes of rate, never beyond the exact debt, so it keeps the rate in
+     * these scripts and tests changes of rate in its own tests.
+     *
+     * @param current the limit now
+     * @param target  the limit the script would reconfigure to
+     * @return {@code true} if the script may make that reconfiguration
+     */
+    protected boolean acceptsReconfiguration(Limit current, Limit target) {
+        return accepts(target);
+    }
+
+    /**
      * @param limit a limit
      * @return its reference model, fresh
      */
@@ -928,7 +945,7 @@ public abstract class RateLimiterContract {
                 case 9 -> run.reset();
                 default -> {
                     Limit target = compatible(run.limiter.limit(), op.target(), op.bucketKind());
-                    if (accepts(target)) {
+                    if (acceptsReconfiguration(run.limiter.limit(), target)) {
                         run.reconfigure(target);
                     }
                 }
@@ -982,7 +999,7 @@ public abstract class RateLimiterContract {
             Limit before = run.limiter.limit();
             long available = run.available();
             Limit target = compatible(before, op.target(), op.bucketKind());
-            if (!accepts(target)) {
+            if (!acceptsReconfiguration(before, target)) {
                 continue;
             }
             run.reconfigure(target);

@@ -135,9 +135,7 @@ final class FailureHandler {
      */
     long onAvailableFailure(String key, Throwable failure) {
         RedisRateLimiterException redisFailure = redisFailure(failure);
-        if (redisFailure instanceof RedisMisconfigurationException) {
-            throw redisFailure;
-        }
+        throwIfMisconfigured(key, redisFailure);
         return switch (policy.kind()) {
             case FAIL_OPEN -> maxPermits;
             case FAIL_CLOSED -> 0;
@@ -161,9 +159,7 @@ final class FailureHandler {
     long onWriteFailure(String key, String op, Throwable failure,
                         java.util.function.ToLongFunction<LocalKeyedRateLimiter<String>> fallback) {
         RedisRateLimiterException redisFailure = redisFailure(failure);
-        if (redisFailure instanceof RedisMisconfigurationException) {
-            throw redisFailure;
-        }
+        throwIfMisconfigured(key, redisFailure);
         switch (policy.kind()) {
             case FAIL_OPEN:
                 Diagnostics.LOG.log(System.Logger.Level.WARNING, "Redis could not " + op + " the rate limit of key "
@@ -187,7 +183,7 @@ final class FailureHandler {
         if (local != null) {
             local.reconfigure(divide(limit, policy.instances()));
         }
-        return new FailureHandler(policy, limit.maxPermits(), local, listener);
+        return new FailureHandler(policy, limit.maxPermits(), local, listener, events);
     }
 
     /** The Redis failure within {@code failure}, told to the listener; anything else is rethrown. */
@@ -215,14 +211,8 @@ final class FailureHandler {
             // Never grantable: the answer needs no Redis, whatever the policy (even propagate).
             return Decision.exceeding(permits, 0, 0, maxPermits);
         }
-        if (redisFailure instanceof RedisMisconfigurationException misconfigured) {
-            if (events != null) {
-                events.misconfigured(key, misconfigured);
-            }
-            // Not an outage: waiting will not fix it, so it is loud whatever the policy.
-            throw redisFailure;
-        }
-        Decision answer = answer(key, permits, redisFailure);
+        throwIfMisconfigured(key, redisFailure);
+        Decision answer = answer(key, permits, redisFailure, peek);
         if (events != null) {
             events.answered(key, policy.kind(), answer, redisFailure);
         }
@@ -232,8 +222,18 @@ final class FailureHandler {
         return answer;
     }
 
+    /** A misconfiguration is not an outage: waiting will not fix it, so it is loud whatever the policy. */
+    private void throwIfMisconfigured(String key, RedisRateLimiterException redisFailure) {
+        if (redisFailure instanceof RedisMisconfigurationException misconfigured) {
+            if (events != null) {
+                events.misconfigured(key, misconfigured);
+            }
+            throw redisFailure;
+        }
+    }
+
     /** @return the policy's decision, or {@code null} if it propagates the failure */
-    private Decision answer(String key, long permits, RedisRateLimiterException redisFailure) {
+    private Decision answer(String key, long permits, RedisRateLimiterException redisFailure, boolean peek) {
         switch (policy.kind()) {
             case FAIL_OPEN:
                 return Decision.allowed(permits, 0, 0, maxPermits);

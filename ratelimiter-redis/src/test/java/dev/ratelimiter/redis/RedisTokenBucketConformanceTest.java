@@ -22,4 +22,9 @@ class RedisTokenBucketConformanceTest extends TokenBucketConformance {
     protected boolean accepts(Limit limit) {
         return SharedConnection.runsExactly(limit, SharedConnection.timeScaleOf(limit, this::timeScale));
     }
+
+    @Override
+    protected boolean acceptsReconfiguration(Limit current, Limit target) {
+        return SharedConnection.keepsTheRate(current, target) && accepts(target);
+    }
 }

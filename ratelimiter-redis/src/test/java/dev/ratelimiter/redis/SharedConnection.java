@@ -92,6 +92,32 @@ final class SharedConnection {
         }
     }
 
+    /**
+     * Whether a reconfiguration from {@code current} to {@code target} keeps a bucket's rate
+     * (permits per period), the reconfigurations the generated scripts of the bucket suites make:
+     * Redis keeps a stored debt exact under any rate while the reference model rounds it at each
+     * change of rate (see {@code RateLimiterContract#acceptsReconfiguration});
+     * {@code RedisOperationsTest} covers changes of rate. Windows always keep it.
+     */
+    static boolean keepsTheRate(Limit current, Limit target) {
+        long[] a = rate(current);
+        long[] b = rate(target);
+        return a == null || b == null
+                || java.math.BigInteger.valueOf(a[0]).multiply(java.math.BigInteger.valueOf(b[1]))
+                        .equals(java.math.BigInteger.valueOf(b[0]).multiply(java.math.BigInteger.valueOf(a[1])));
+    }
+
+    /** @return {permits, period in ns} of a bucket, or {@code null} for a window */
+    private static long[] rate(Limit limit) {
+        if (limit instanceof dev.ratelimiter.TokenBucket tb) {
+            return new long[] {tb.refillPermits(), tb.refillPeriodNanos()};
+        }
+        if (limit instanceof dev.ratelimiter.LeakyBucket lb) {
+            return new long[] {lb.permits(), lb.periodNanos()};
+        }
+        return null;
+    }
+
     static boolean fitsNanoseconds(Limit limit) {
         try {
             LimitArgs.of(limit, 1);
