@@ -69,6 +69,11 @@ public interface RateLimiter {
      * (or ever). If the wait is interrupted, whatever was reserved for this caller is given back
      * before {@link InterruptedException} is thrown, so a later caller can have it.
      *
+     * <p>The buckets reserve the caller's permits before waiting, so a wait they start ends
+     * granted. The sliding windows reserve nothing: they sleep until the retry-after and decide
+     * again, so under contention, when other callers take the permits they slept for, they can
+     * end refused after waiting part of the timeout (never past it).
+     *
      * @param permits the number of permits, {@code > 0}
      * @param timeout the longest time to wait; zero or negative means do not wait
      * @return {@code true} if the permits were granted

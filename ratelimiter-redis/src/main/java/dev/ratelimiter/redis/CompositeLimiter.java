@@ -243,7 +243,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     private String tag(String key) {
         String group = groupOf.apply(key);
         if (group == null) {
-            throw new NullPointerException("groupOf returned null for key " + key);
+            throw new NullPointerException("groupOf returned null for key " + RedisKeys.forMessage(key));
         }
         return RedisKeys.tagged(prefix, name, group);
     }
