@@ -263,6 +263,45 @@ class RedisCompositeTest {
         assertThat(c.tryAcquire("k", 3, Duration.ofDays(1))).isFalse(); // more than either can hold
     }
 
+    @Test
+    void aNegativeTimeoutOfAnyMagnitudeNeverWaitsAndAnInterruptIsThrownAsSuch() throws InterruptedException {
+        List<Long> slept = new ArrayList<>();
+        RedisRateLimiters r = RedisRateLimiters.builder(SharedConnection.get().async()).failurePolicy(FailurePolicy.propagate())
+                .prefix(SharedConnection.freshPrefix())
+                .clientTime(nanos::get, TimeUnit.MICROSECONDS, 0)
+                .ttlGrace(Duration.ofHours(1))
+                .sleeper(n -> {
+                    slept.add(n);
+                    nanos.addAndGet(n);
+                })
+                .build();
+        CompositeLimiter c = r.composite("neg", TokenBucket.of(1, 1, Duration.ofSeconds(1)),
+                SlidingWindow.log(1, Duration.ofSeconds(1)));
+        assertThat(c.tryAcquire("k", 1)).isTrue();
+
+        assertThat(catching(() -> c.tryAcquire("k", 1, Duration.ofSeconds(Long.MIN_VALUE)))).isEqualTo(false);
+        assertThat(catching(() -> c.tryAcquire("k", 1, Duration.ofNanos(Long.MIN_VALUE)))).isEqualTo(false);
+        assertThat(slept).as("a negative timeout means do not wait").isEmpty();
+
+        Thread.currentThread().interrupt();
+        try {
+            assertThatThrownBy(() -> c.tryAcquire("k", 1, Duration.ofSeconds(5)))
+                    .isInstanceOf(InterruptedException.class);
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(slept).isEmpty();
+        assertThat(c.tryAcquire("k", 1, Duration.ofSeconds(1))).as("the interrupted wait took nothing").isTrue();
+    }
+
+    private static Object catching(java.util.concurrent.Callable<Boolean> call) {
+        try {
+            return call.call();
+        } catch (Exception e) {
+            return e;
+        }
+    }
+
     private static boolean isQueue(Limit limit) {
         return limit instanceof LeakyBucket lb && lb.mode() == LeakyBucket.Mode.QUEUE;
     }
