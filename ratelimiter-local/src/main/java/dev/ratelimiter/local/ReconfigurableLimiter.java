@@ -65,12 +65,13 @@ final class ReconfigurableLimiter implements RateLimiter {
         long timeoutNanos = Checks.timeoutNanos(timeout);
         long start = ticker.read();
         LocalLimiter e = engine;
+        long left = timeoutNanos; // no second clock read before the first attempt
         while (true) {
-            long left = timeoutNanos - Math.max(0, ticker.read() - start);
             int result = e.acquireBlocking(permits, Math.max(0, left));
             if (result != LocalLimiter.RETIRED) {
                 return result == LocalLimiter.ALLOWED;
             }
+            left = timeoutNanos - Math.max(0, ticker.read() - start);
             e = next(e);
         }
     }

@@ -260,7 +260,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
             return CompletableFuture.failedFuture(outOfRange); // async callers get a failed stage
         }
         return caller.call(SHA, BODY, keys, argv).handle((reply, failure) -> failure == null
-                ? toDecision(reply, permits) : onFailure(key, permits, failure));
+                ? toDecision(reply, permits) : onFailure(key, permits, failure, false));
     }
 
     /** @return the Redis keys of one decision, in the order of {@link #parts} */
@@ -294,9 +294,10 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
      * the first refusal is the answer; if all grant, the grant reports the smallest remaining and
      * the largest reset. A log composite under the local fallback then checks its limits in process
      * one after the other, so a group refusal may leave permits consumed in the key's own limits:
-     * it errs towards refusing, never towards admitting.
+     * it errs towards refusing, never towards admitting. A peek ({@code peek} true) is answered
+     * the same way by the same fallbacks, consuming nothing.
      */
-    private Decision onFailure(String key, long permits, Throwable failure) {
+    private Decision onFailure(String key, long permits, Throwable failure, boolean peek) {
         if (permits > max) {
             // Never grantable, whatever the policy: reported once, answered without Redis, and no
             // local fallback consumes permits for it.
@@ -313,7 +314,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
             if (cause instanceof RedisMisconfigurationException misconfigured) {
                 throw misconfigured; // not an outage: loud whatever the policy
             }
-            return localFallback.decide(key, permits);
+            return peek ? localFallback.peek(key, permits) : localFallback.decide(key, permits);
         }
         String group = groupOf.apply(key);
         long remaining = Long.MAX_VALUE;
@@ -321,7 +322,8 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         for (int i = 0; i < keyFailures.size() + groupFailures.size(); i++) {
             boolean perKey = i < keyFailures.size();
             FailureHandler handler = perKey ? keyFailures.get(i) : groupFailures.get(i - keyFailures.size());
-            Decision d = handler.onFailure(perKey ? key : group, permits, failure);
+            Decision d = peek ? handler.onPeekFailure(perKey ? key : group, permits, failure)
+                    : handler.onFailure(perKey ? key : group, permits, failure);
             if (!d.isAllowed()) {
                 return d;
             }
@@ -389,7 +391,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         try {
             reply = caller.callSync(SHA, BODY, keys(key), argv(permits));
         } catch (RedisRateLimiterException failed) {
-            return onFailure(key, permits, failed);
+            return onFailure(key, permits, failed, false);
         }
         return toDecision(reply, permits);
     }
@@ -456,8 +458,8 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
      * {@inheritDoc}
      *
      * <p>One read-only script call: every limit is read, nothing is written. If Redis cannot
-     * answer, the failure policy answers limit by limit as for a decision, the local fallbacks
-     * peeked at, not consumed from.
+     * answer, the failure policy answers as for a decision, the local fallback peeked at, not
+     * consumed from.
      */
     @Override
     public Decision peek(String key, long permits) {
@@ -466,24 +468,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         try {
             return toDecision(operation(keys(key), argv(permits, "peek")), permits);
         } catch (RedisRateLimiterException failed) {
-            if (permits > max) {
-                (keyFailures.isEmpty() ? groupFailures.get(0) : keyFailures.get(0)).reportOnly(failed);
-                return Decision.exceeding(permits, 0, 0, max);
-            }
-            String group = groupOf.apply(key);
-            long remaining = Long.MAX_VALUE;
-            long reset = 0;
-            for (int i = 0; i < keyFailures.size() + groupFailures.size(); i++) {
-                boolean perKey = i < keyFailures.size();
-                FailureHandler handler = perKey ? keyFailures.get(i) : groupFailures.get(i - keyFailures.size());
-                Decision d = handler.onPeekFailure(perKey ? key : group, permits, failed);
-                if (!d.isAllowed()) {
-                    return d;
-                }
-                remaining = Math.min(remaining, d.remaining());
-                reset = Math.max(reset, d.resetNanos());
-            }
-            return Decision.allowed(permits, remaining, reset, max);
+            return onFailure(key, permits, failed, true);
         }
     }
 

@@ -72,6 +72,18 @@ class CompositeFallbackTest {
     }
 
     @Test
+    void aPeekUnderTheLocalFallbackAnswersWhatTheNextDecisionDoes() {
+        List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
+        FakeClock clock = new FakeClock();
+        CompositeLimiter c = tenantsAndUsers(clock, failures, 1);
+        assertThat(c.tryAcquire("t1:alice")).isTrue(); // the tenant's one permit
+
+        Decision peeked = c.peek("t1:bob", 1);
+        assertThat(peeked.isAllowed()).as("the tenant's permit is gone in the fallback").isFalse();
+        assertThat(c.decide("t1:bob", 1)).isEqualTo(peeked);
+    }
+
+    @Test
     void theFallbackReportsTheCompositesFigures() {
         List<RedisRateLimiterException> failures = new CopyOnWriteArrayList<>();
         FakeClock clock = new FakeClock();
