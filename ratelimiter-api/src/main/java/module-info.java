@@ -12,5 +12,6 @@ module dev.ratelimiter {
     exports dev.ratelimiter.internal to
             dev.ratelimiter.conformance,
             dev.ratelimiter.local,
-            dev.ratelimiter.redis;
+            dev.ratelimiter.redis,
+            dev.ratelimiter.spring;
 }

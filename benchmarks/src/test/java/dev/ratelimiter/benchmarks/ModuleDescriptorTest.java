@@ -51,6 +51,8 @@ class ModuleDescriptorTest {
     private static final String CONFORMANCE = "dev.ratelimiter.conformance";
     private static final String HTTP = "dev.ratelimiter.http";
     private static final String MICROMETER = "dev.ratelimiter.micrometer";
+    /** The Spring Boot starter: an automatic module (Spring's jars are), named in its manifest. */
+    private static final String SPRING = "dev.ratelimiter.spring";
 
     @TempDir
     Path dir;
@@ -83,7 +85,7 @@ class ModuleDescriptorTest {
         assertThat(exports).isEqualTo(Map.of(
                 API, Map.of(
                         "dev.ratelimiter", Set.of("*"),
-                        "dev.ratelimiter.internal", Set.of(CONFORMANCE, LOCAL, REDIS)),
+                        "dev.ratelimiter.internal", Set.of(CONFORMANCE, LOCAL, REDIS, SPRING)),
                 LOCAL, Map.of("dev.ratelimiter.local", Set.of("*")),
                 REDIS, Map.of("dev.ratelimiter.redis", Set.of("*")),
                 CONFORMANCE, Map.of("dev.ratelimiter.conformance", Set.of("*")),

@@ -1,0 +1,206 @@
+package dev.ratelimiter.spring.aop;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+import dev.ratelimiter.RateLimitExceededException;
+import dev.ratelimiter.spring.RateLimited;
+
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.context.expression.BeanFactoryResolver;
+import org.springframework.context.expression.MethodBasedEvaluationContext;
+import org.springframework.core.DefaultParameterNameDiscoverer;
+import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.expression.Expression;
+import org.springframework.expression.ParseException;
+import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.ReflectionUtils;
+
+/**
+ * One method under {@link RateLimited}, checked once when its bean is made: the parsed key
+ * expression, the kind of its return, the fallback method resolved.
+ */
+final class RateLimitedMethod {
+
+    /** What the method returns, which decides how a refusal is signalled. */
+    enum Kind { PLAIN, COMPLETION_STAGE, MONO, FLUX }
+
+    private static final SpelExpressionParser PARSER = new SpelExpressionParser();
+    private static final ParameterNameDiscoverer NAMES = new DefaultParameterNameDiscoverer();
+
+    final Method method;
+    final String limitName;
+    final long permits;
+    final Kind kind;
+    private final Expression key;
+    private final Method fallback;
+    private final boolean fallbackTakesRefusal;
+    private final BeanFactory beanFactory;
+
+    private RateLimitedMethod(Method method, RateLimited annotation, Kind kind, Expression key, Method fallback,
+                              boolean fallbackTakesRefusal, BeanFactory beanFactory) {
+        this.method = method;
+        this.limitName = annotation.name();
+        this.permits = annotation.permits();
+        this.kind = kind;
+        this.key = key;
+        this.fallback = fallback;
+        this.fallbackTakesRefusal = fallbackTakesRefusal;
+        this.beanFactory = beanFactory;
+    }
+
+    static String describe(Method m) {
+        StringBuilder sb = new StringBuilder(m.getDeclaringClass().getName()).append('.').append(m.getName()).append('(');
+        Class<?>[] types = m.getParameterTypes();
+        for (int i = 0; i < types.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(types[i].getSimpleName());
+        }
+        return sb.append(')').toString();
+    }
+
+    /**
+     * @throws IllegalStateException naming the method if the annotation cannot work on it
+     */
+    static RateLimitedMethod of(Method method, RateLimited annotation, BeanFactory beanFactory) {
+        String where = "@RateLimited on " + describe(method) + ": ";
+        if (annotation.name().isBlank()) {
+            throw new IllegalStateException(where + "name must name a limit of ratelimiter.limits: name=\""
+                    + annotation.name() + "\"");
+        }
+        if (annotation.permits() <= 0) {
+            throw new IllegalStateException(where + "permits must be > 0: permits=" + annotation.permits());
+        }
+        Kind kind = kindOf(method.getReturnType());
+        Expression key = null;
+        if (!annotation.key().isEmpty()) {
+            try {
+                key = PARSER.parseExpression(annotation.key());
+            } catch (ParseException e) {
+                throw new IllegalStateException(where + "key is not a valid SpEL expression: key=\"" + annotation.key()
+                        + "\": " + e.getMessage(), e);
+            }
+        }
+        Method fallback = null;
+        boolean takesRefusal = false;
+        if (!annotation.fallbackMethod().isEmpty()) {
+            fallback = findFallback(method, annotation.fallbackMethod(), where);
+            takesRefusal = fallback.getParameterCount() == method.getParameterCount() + 1;
+            ReflectionUtils.makeAccessible(fallback);
+        }
+        return new RateLimitedMethod(method, annotation, kind, key, fallback, takesRefusal, beanFactory);
+    }
+
+    private static Kind kindOf(Class<?> type) {
+        if (CompletionStage.class.isAssignableFrom(type)) {
+            return Kind.COMPLETION_STAGE;
+        }
+        if (Reactive.PRESENT && Reactive.isMono(type)) {
+            return Kind.MONO;
+        }
+        if (Reactive.PRESENT && Reactive.isFlux(type)) {
+            return Kind.FLUX;
+        }
+        return Kind.PLAIN;
+    }
+
+    private static Method findFallback(Method method, String name, String where) {
+        Class<?>[] params = method.getParameterTypes();
+        List<Method> sameName = new ArrayList<>();
+        for (Class<?> c = method.getDeclaringClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Method m : c.getDeclaredMethods()) {
+                if (m.getName().equals(name) && !m.isBridge() && !m.isSynthetic()) {
+                    sameName.add(m);
+                }
+            }
+        }
+        for (Method m : sameName) {
+            Class<?>[] p = m.getParameterTypes();
+            boolean plain = Arrays.equals(p, params);
+            boolean withRefusal = p.length == params.length + 1
+                    && Arrays.equals(Arrays.copyOf(p, params.length), params)
+                    && p[params.length].isAssignableFrom(RateLimitExceededException.class);
+            if (!plain && !withRefusal) {
+                continue;
+            }
+            if (Modifier.isStatic(m.getModifiers()) != Modifier.isStatic(method.getModifiers())
+                    && Modifier.isStatic(m.getModifiers())) {
+                continue;
+            }
+            if (!ClassUtils.isAssignable(method.getReturnType(), m.getReturnType())) {
+                throw new IllegalStateException(where + "fallbackMethod \"" + name + "\" returns "
+                        + m.getReturnType().getName() + ", which is not assignable to the method's return type "
+                        + method.getReturnType().getName() + ": " + describe(m));
+            }
+            return m;
+        }
+        String expected = name + "(" + names(params) + ") or " + name + "(" + names(params)
+                + (params.length == 0 ? "" : ", ") + "RateLimitExceededException) returning "
+                + method.getReturnType().getSimpleName();
+        throw new IllegalStateException(where + "fallbackMethod \"" + name + "\" does not fit: expected "
+                + expected + (sameName.isEmpty() ? "; no method has that name"
+                : "; found " + sameName.stream().map(RateLimitedMethod::describe).toList()));
+    }
+
+    private static String names(Class<?>[] types) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < types.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(types[i].getSimpleName());
+        }
+        return sb.toString();
+    }
+
+    /** The key of a call: the expression's value as a string, or the limit's name without one. */
+    String key(Object target, Object[] args) {
+        if (key == null) {
+            return limitName;
+        }
+        MethodBasedEvaluationContext context = new MethodBasedEvaluationContext(target, method, args, NAMES);
+        if (beanFactory != null) {
+            context.setBeanResolver(new BeanFactoryResolver(beanFactory));
+        }
+        Object value = key.getValue(context);
+        if (value == null) {
+            throw new IllegalArgumentException("@RateLimited on " + describe(method) + ": the key expression \""
+                    + key.getExpressionString() + "\" gave null for the arguments " + Arrays.toString(args));
+        }
+        return value.toString();
+    }
+
+    boolean hasFallback() {
+        return fallback != null;
+    }
+
+    /** Calls the fallback with the call's arguments (and the refusal, if it takes it). */
+    Object fallback(Object target, Object[] args, RateLimitExceededException refusal) throws Throwable {
+        Object[] actual = args;
+        if (fallbackTakesRefusal) {
+            actual = Arrays.copyOf(args, args.length + 1);
+            actual[args.length] = refusal;
+        }
+        try {
+            return fallback.invoke(Modifier.isStatic(fallback.getModifiers()) ? null : target, actual);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** Reactor is optional: its types are named only when it is on the class path. */
+    static final class Reactive {
+        static final boolean PRESENT = ClassUtils.isPresent("reactor.core.publisher.Mono",
+                RateLimitedMethod.class.getClassLoader());
+
+        static boolean isMono(Class<?> type) {
+            return reactor.core.publisher.Mono.class.isAssignableFrom(type);
+        }
+
+        static boolean isFlux(Class<?> type) {
+            return reactor.core.publisher.Flux.class.isAssignableFrom(type);
+        }
+    }
+}
