@@ -62,6 +62,9 @@ class ReadmeExamplesTest {
     private static final Path README = Path.of("..", "README.md");
     private static final Path THIS_SOURCE =
             Path.of("src", "test", "java", "dev", "ratelimiter", "benchmarks", "ReadmeExamplesTest.java");
+    /** The Spring Boot section quotes the example application, whose own test runs it. */
+    private static final Path SPRING_EXAMPLE =
+            Path.of("..", "examples", "spring-boot-example", "src", "main", "java", "dev", "ratelimiter", "example");
 
     // The placeholders the examples use.
     private final Object request = "GET /";
@@ -100,12 +103,20 @@ class ReadmeExamplesTest {
     @Test
     void everyReadmeExampleIsCopiedHereVerbatim() throws IOException {
         List<String> source = stripped(Files.readAllLines(THIS_SOURCE));
+        List<List<String>> spring = new ArrayList<>();
+        try (var files = Files.list(SPRING_EXAMPLE)) {
+            for (Path f : files.sorted().toList()) {
+                spring.add(stripped(Files.readAllLines(f)));
+            }
+        }
+        assertThat(spring).as("the example application's sources").isNotEmpty();
         List<List<String>> examples = javaBlocks(Files.readAllLines(README));
 
         assertThat(examples).hasSizeGreaterThanOrEqualTo(12);
         for (List<String> example : examples) {
-            assertThat(containsRun(source, example))
-                    .as("README example not found verbatim in this test:%n%s", String.join("\n", example))
+            assertThat(containsRun(source, example) || spring.stream().anyMatch(f -> containsRun(f, example)))
+                    .as("README example not found verbatim in this test nor in the Spring Boot example:%n%s",
+                            String.join("\n", example))
                     .isTrue();
         }
     }

@@ -58,6 +58,30 @@ class ExampleApplicationTest {
     }
 
     @Test
+    void theReadmeQuotesThisApplicationsConfigurationVerbatim() throws Exception {
+        List<String> readme = stripped(java.nio.file.Files.readAllLines(java.nio.file.Path.of("..", "..", "README.md")));
+        List<String> yml = stripped(java.nio.file.Files.readAllLines(
+                java.nio.file.Path.of("src", "main", "resources", "application.yml")));
+        // The README shows the ratelimiter part, up to the management settings.
+        List<String> quoted = yml.subList(0, yml.indexOf("management:"));
+        assertThat(java.util.Collections.indexOfSubList(readme, quoted)).as("README quotes %s", quoted)
+                .isNotNegative();
+        String refusal = String.join("\n", readme);
+        assertThat(refusal).contains("RateLimit-Policy: \"per-client\";q=5;w=10")
+                .contains("RateLimit: \"per-client\";r=0;t=2");
+    }
+
+    static List<String> stripped(List<String> lines) {
+        List<String> out = new ArrayList<>();
+        for (String line : lines) {
+            if (!line.isBlank()) {
+                out.add(line.strip());
+            }
+        }
+        return out;
+    }
+
+    @Test
     void helloAdmitsABurstOfFivePerClientThenOneEveryTwoSeconds() throws Exception {
         List<Integer> statuses = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
@@ -68,6 +92,10 @@ class ExampleApplicationTest {
         assertThat(refused.headers().allValues("RateLimit-Policy")).containsExactly("\"per-client\";q=5;w=10");
         assertThat(refused.headers().allValues("RateLimit")).containsExactly("\"per-client\";r=0;t=2");
         assertThat(refused.headers().firstValue("Retry-After")).hasValue("2");
+        // The body the README shows.
+        assertThat(refused.body()).isEqualTo("{\"type\":\"about:blank\",\"title\":\"Too Many Requests\","
+                + "\"status\":429,\"detail\":\"Rate limit \\\"per-client\\\" exceeded: retry after 2 s.\","
+                + "\"policy\":\"per-client\",\"retryAfter\":2}");
         clock.advance(Duration.ofSeconds(2));
         assertThat(get("/hello").statusCode()).isEqualTo(200);
         assertThat(get("/hello").statusCode()).isEqualTo(429);
