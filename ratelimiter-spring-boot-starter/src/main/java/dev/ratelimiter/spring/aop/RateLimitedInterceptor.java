@@ -41,7 +41,12 @@ final class RateLimitedInterceptor implements MethodInterceptor {
         }
         Object[] args = invocation.getArguments();
         String key = m.key(target, args);
-        NamedLimiter limiter = limiters.getObject().get(m.limitName);
+        NamedLimiter limiter = m.limiter;
+        if (limiter == null) {
+            // Named limiters never change identity (a refresh reconfigures them): look up once.
+            limiter = limiters.getObject().get(m.limitName);
+            m.limiter = limiter;
+        }
         switch (m.kind) {
             case COMPLETION_STAGE:
                 return stage(invocation, m, limiter, key, target, args);

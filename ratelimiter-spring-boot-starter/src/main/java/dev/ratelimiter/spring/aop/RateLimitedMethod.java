@@ -13,12 +13,14 @@ import dev.ratelimiter.spring.RateLimited;
 
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.context.expression.BeanFactoryResolver;
-import org.springframework.context.expression.MethodBasedEvaluationContext;
 import org.springframework.core.DefaultParameterNameDiscoverer;
 import org.springframework.core.ParameterNameDiscoverer;
 import org.springframework.expression.Expression;
 import org.springframework.expression.ParseException;
+import org.springframework.expression.spel.SpelCompilerMode;
+import org.springframework.expression.spel.SpelParserConfiguration;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.expression.spel.support.StandardEvaluationContext;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
@@ -31,7 +33,9 @@ final class RateLimitedMethod {
     /** What the method returns, which decides how a refusal is signalled. */
     enum Kind { PLAIN, COMPLETION_STAGE, MONO, FLUX }
 
-    private static final SpelExpressionParser PARSER = new SpelExpressionParser();
+    /** Compiles an expression to bytecode once it has run a few times with the same types. */
+    private static final SpelExpressionParser PARSER = new SpelExpressionParser(
+            new SpelParserConfiguration(SpelCompilerMode.MIXED, RateLimitedMethod.class.getClassLoader()));
     private static final ParameterNameDiscoverer NAMES = new DefaultParameterNameDiscoverer();
 
     final Method method;
@@ -39,9 +43,15 @@ final class RateLimitedMethod {
     final long permits;
     final Kind kind;
     private final Expression key;
+    /** The argument a key of the form {@code #name} or {@code #p0} is, or -1: no SpEL at all then. */
+    private final int keyArgument;
+    /** The parameters' names, as {@code #name}, {@code #p0} and {@code #a0}, read once. */
+    private final String[] parameterNames;
+    private final BeanFactoryResolver beans;
+    /** The limiter, looked up at the first call. */
+    volatile dev.ratelimiter.spring.NamedLimiter limiter;
     private final Method fallback;
     private final boolean fallbackTakesRefusal;
-    private final BeanFactory beanFactory;
 
     private RateLimitedMethod(Method method, RateLimited annotation, Kind kind, Expression key, Method fallback,
                               boolean fallbackTakesRefusal, BeanFactory beanFactory) {
@@ -50,9 +60,12 @@ final class RateLimitedMethod {
         this.permits = annotation.permits();
         this.kind = kind;
         this.key = key;
+        String[] names = NAMES.getParameterNames(method);
+        this.parameterNames = names != null ? names : new String[0];
+        this.keyArgument = key == null ? -1 : argumentOf(annotation.key().strip(), this.parameterNames);
+        this.beans = beanFactory == null ? null : new BeanFactoryResolver(beanFactory);
         this.fallback = fallback;
         this.fallbackTakesRefusal = fallbackTakesRefusal;
-        this.beanFactory = beanFactory;
     }
 
     static String describe(Method m) {
@@ -155,16 +168,46 @@ final class RateLimitedMethod {
         return sb.toString();
     }
 
+    /** The index of the argument {@code expression} names alone ({@code #id}, {@code #p0}, {@code #a0}), or -1. */
+    private static int argumentOf(String expression, String[] names) {
+        if (!expression.startsWith("#")) {
+            return -1;
+        }
+        String name = expression.substring(1);
+        for (int i = 0; i < names.length; i++) {
+            if (name.equals(names[i])) {
+                return i;
+            }
+        }
+        if (name.matches("[pa][0-9]{1,3}")) {
+            int i = Integer.parseInt(name.substring(1));
+            return i < names.length ? i : -1;
+        }
+        return -1;
+    }
+
     /** The key of a call: the expression's value as a string, or the limit's name without one. */
     String key(Object target, Object[] args) {
         if (key == null) {
             return limitName;
         }
-        MethodBasedEvaluationContext context = new MethodBasedEvaluationContext(target, method, args, NAMES);
-        if (beanFactory != null) {
-            context.setBeanResolver(new BeanFactoryResolver(beanFactory));
+        Object value;
+        if (keyArgument >= 0) {
+            value = args[keyArgument];
+        } else {
+            StandardEvaluationContext context = new StandardEvaluationContext(target);
+            for (int i = 0; i < args.length; i++) {
+                if (i < parameterNames.length) {
+                    context.setVariable(parameterNames[i], args[i]);
+                }
+                context.setVariable("p" + i, args[i]);
+                context.setVariable("a" + i, args[i]);
+            }
+            if (beans != null) {
+                context.setBeanResolver(beans);
+            }
+            value = key.getValue(context);
         }
-        Object value = key.getValue(context);
         if (value == null) {
             throw new IllegalArgumentException("@RateLimited on " + describe(method) + ": the key expression \""
                     + key.getExpressionString() + "\" gave null for the arguments " + Arrays.toString(args));
