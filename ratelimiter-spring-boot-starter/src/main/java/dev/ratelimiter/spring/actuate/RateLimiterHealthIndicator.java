@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.ratelimiter.Decision;
-import dev.ratelimiter.RateLimiterListener;
 import dev.ratelimiter.spring.NamedLimiter;
 import dev.ratelimiter.spring.NamedLimiters;
+import dev.ratelimiter.spring.RedisBackendListener;
 import dev.ratelimiter.spring.autoconfigure.RateLimiterProperties.Backend;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -19,10 +19,11 @@ import org.springframework.boot.health.contributor.HealthIndicator;
  * The health of the Redis backend as the decisions see it: {@code UP} while Redis decides,
  * {@code DOWN} while the failure policy answers in its place (with the policy, since when, and
  * the last failure), or once Redis was found misconfigured (a missing command, a read-only
- * replica, a cluster without the keys' slot...). It learns from the limiters' events: a limiter
+ * replica, a cluster without the keys' slot...). It learns from the Redis limiters' events (it is
+ * a {@link RedisBackendListener}: local decisions never reach it): a limiter
  * not used since the start is reported {@code unused}. With no Redis limit it is {@code UP}.
  */
-public class RateLimiterHealthIndicator implements HealthIndicator, RateLimiterListener {
+public class RateLimiterHealthIndicator implements HealthIndicator, RedisBackendListener {
 
     private enum State { REDIS, FAILURE_POLICY, MISCONFIGURED }
 

@@ -45,8 +45,10 @@ final class RateLimitedMethod {
     private final Expression key;
     /** The argument a key of the form {@code #name} or {@code #p0} is, or -1: no SpEL at all then. */
     private final int keyArgument;
-    /** The parameters' names, as {@code #name}, {@code #p0} and {@code #a0}, read once. */
+    /** The parameters' names, read once, and their aliases {@code p0} and {@code a0}. */
     private final String[] parameterNames;
+    private final String[] pAliases;
+    private final String[] aAliases;
     private final BeanFactoryResolver beans;
     /** The limiter, looked up at the first call. */
     volatile dev.ratelimiter.spring.NamedLimiter limiter;
@@ -62,6 +64,13 @@ final class RateLimitedMethod {
         this.key = key;
         String[] names = NAMES.getParameterNames(method);
         this.parameterNames = names != null ? names : new String[0];
+        int n = method.getParameterCount();
+        this.pAliases = new String[n];
+        this.aAliases = new String[n];
+        for (int i = 0; i < n; i++) {
+            pAliases[i] = "p" + i;
+            aAliases[i] = "a" + i;
+        }
         this.keyArgument = key == null ? -1 : argumentOf(annotation.key().strip(), this.parameterNames);
         this.beans = beanFactory == null ? null : new BeanFactoryResolver(beanFactory);
         this.fallback = fallback;
@@ -141,10 +150,6 @@ final class RateLimitedMethod {
             if (!plain && !withRefusal) {
                 continue;
             }
-            if (Modifier.isStatic(m.getModifiers()) != Modifier.isStatic(method.getModifiers())
-                    && Modifier.isStatic(m.getModifiers())) {
-                continue;
-            }
             if (!ClassUtils.isAssignable(method.getReturnType(), m.getReturnType())) {
                 throw new IllegalStateException(where + "fallbackMethod \"" + name + "\" returns "
                         + m.getReturnType().getName() + ", which is not assignable to the method's return type "
@@ -200,8 +205,8 @@ final class RateLimitedMethod {
                 if (i < parameterNames.length) {
                     context.setVariable(parameterNames[i], args[i]);
                 }
-                context.setVariable("p" + i, args[i]);
-                context.setVariable("a" + i, args[i]);
+                context.setVariable(pAliases[i], args[i]);
+                context.setVariable(aAliases[i], args[i]);
             }
             if (beans != null) {
                 context.setBeanResolver(beans);

@@ -8,6 +8,7 @@ import dev.ratelimiter.RateLimiterListener;
 import dev.ratelimiter.Ticker;
 import dev.ratelimiter.spring.LimiterBackend;
 import dev.ratelimiter.spring.NamedLimiters;
+import dev.ratelimiter.spring.RedisBackendListener;
 import dev.ratelimiter.spring.aop.RateLimitedBeanPostProcessor;
 import dev.ratelimiter.spring.autoconfigure.RateLimiterProperties.Backend;
 
@@ -31,7 +32,7 @@ public class RateLimiterAutoConfiguration {
     /**
      * @param properties the bound properties
      * @param ticker     the application's clock, if it has one
-     * @param listeners  every listener bean
+     * @param listeners  every listener bean ({@link RedisBackendListener}s are given to Redis limiters only)
      * @param redis      the Redis backend, when Redis is on the class path
      * @return the limiters
      */
@@ -41,13 +42,15 @@ public class RateLimiterAutoConfiguration {
                                        ObjectProvider<RateLimiterListener> listeners,
                                        ObjectProvider<RedisBackendSupplier> redis) {
         List<LimitDefinition> definitions = LimitDefinition.read(properties);
-        RateLimiterListener listener = combine(listeners.orderedStream().toList());
+        List<RateLimiterListener> all = listeners.orderedStream().toList();
+        // A RedisBackendListener (the health indicator) hears the Redis limiters only.
+        RateLimiterListener everyLimiter = combine(all.stream().filter(l -> !(l instanceof RedisBackendListener)).toList());
         Map<Backend, LimiterBackend> backends = new EnumMap<>(Backend.class);
-        backends.put(Backend.LOCAL, new LocalLimiterBackend(ticker.getIfAvailable(Ticker::system), listener));
+        backends.put(Backend.LOCAL, new LocalLimiterBackend(ticker.getIfAvailable(Ticker::system), everyLimiter));
         if (definitions.stream().anyMatch(d -> d.backend() == Backend.REDIS)) {
             RedisBackendSupplier supplier = redis.getIfAvailable();
             if (supplier != null) {
-                backends.put(Backend.REDIS, supplier.backend(properties.getRedis(), listener));
+                backends.put(Backend.REDIS, supplier.backend(properties.getRedis(), combine(all)));
             }
         }
         return new NamedLimiters(definitions, backends);

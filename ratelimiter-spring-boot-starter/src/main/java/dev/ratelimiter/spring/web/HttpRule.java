@@ -46,6 +46,11 @@ public final class HttpRule {
     final String header;
     private final Expression expression;
     final long cost;
+    /** The {@code RateLimit-Policy} member and the limit it was computed for (recomputed after a reconfiguration). */
+    private volatile PolicyField policy = new PolicyField(null, null);
+
+    private record PolicyField(dev.ratelimiter.Limit limit, String value) {
+    }
 
     private HttpRule(NamedLimiter limiter, List<PathPattern> paths, Set<String> methods, KeyKind keyKind,
                      String header, Expression expression, long cost) {
@@ -135,19 +140,18 @@ public final class HttpRule {
 
     /**
      * @param method the request's method
-     * @param path   the request's path within the application
+     * @param path   the request's path within the application, parsed once for all the rules
      * @return whether the rule applies
      */
-    public boolean matches(String method, String path) {
+    public boolean matches(String method, PathContainer path) {
         if (!methods.isEmpty() && !methods.contains(method.toUpperCase(Locale.ROOT))) {
             return false;
         }
         if (paths.isEmpty()) {
             return true;
         }
-        PathContainer container = PathContainer.parsePath(path);
         for (PathPattern p : paths) {
-            if (p.matches(container)) {
+            if (p.matches(path)) {
                 return true;
             }
         }
@@ -185,7 +189,13 @@ public final class HttpRule {
 
     /** @return the {@code RateLimit-Policy} member of the rule's limit, as configured now */
     String policyField() {
-        return RateLimitHeaders.policy(limiter.name(), limiter.limiter().limit());
+        PolicyField p = policy;
+        dev.ratelimiter.Limit now = limiter.limiter().limit();
+        if (p.limit() != now) {
+            p = new PolicyField(now, RateLimitHeaders.policy(limiter.name(), now));
+            policy = p;
+        }
+        return p.value();
     }
 
     /** @return the {@code RateLimit} member for a decision */

@@ -14,6 +14,7 @@ import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.server.PathContainer;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.web.server.ServerWebExchange;
@@ -44,7 +45,7 @@ public class RateLimitWebFilter implements WebFilter {
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         ServerHttpRequest request = exchange.getRequest();
-        String path = request.getPath().pathWithinApplication().value();
+        PathContainer path = request.getPath().pathWithinApplication();
         List<HttpRule> matching = new ArrayList<>(1);
         for (HttpRule rule : rules) {
             if (rule.cost != 0 && rule.matches(request.getMethod().name(), path)) {
@@ -54,7 +55,6 @@ public class RateLimitWebFilter implements WebFilter {
         if (matching.isEmpty()) {
             return chain.filter(exchange);
         }
-        List<String[]> fields = new ArrayList<>(matching.size());
         return Flux.fromIterable(matching)
                 .concatMap(rule -> key(exchange, rule)
                         .flatMap(key -> Mono.fromCompletionStage(() -> rule.limiter().decideAsync(key, rule.cost)))
@@ -68,14 +68,11 @@ public class RateLimitWebFilter implements WebFilter {
                         return refuse(exchange.getResponse(), (HttpRule) last[0], lastDecision);
                     }
                     if (headersOnAllowed) {
+                        HttpHeaders headers = exchange.getResponse().getHeaders();
                         for (Object[] pair : decided) {
                             HttpRule rule = (HttpRule) pair[0];
-                            fields.add(new String[] {rule.policyField(), rule.rateLimitField((Decision) pair[1])});
-                        }
-                        HttpHeaders headers = exchange.getResponse().getHeaders();
-                        for (String[] f : fields) {
-                            headers.add(RateLimitHeaders.RATE_LIMIT_POLICY, f[0]);
-                            headers.add(RateLimitHeaders.RATE_LIMIT, f[1]);
+                            headers.add(RateLimitHeaders.RATE_LIMIT_POLICY, rule.policyField());
+                            headers.add(RateLimitHeaders.RATE_LIMIT, rule.rateLimitField((Decision) pair[1]));
                         }
                     }
                     return chain.filter(exchange);
