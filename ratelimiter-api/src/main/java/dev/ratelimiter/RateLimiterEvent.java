@@ -10,7 +10,7 @@ import java.time.Duration;
  *
  * <p>Building one costs an allocation per event: a record of a few fields, 24 to 40 bytes on a
  * 64-bit JVM with compressed pointers (a {@link Granted} or {@link Denied} is measured at 32
- * bytes), and a {@link Duration} more for {@link Waited}. A listener that overrides the
+ * bytes), and a {@link Duration} more for {@link Waited} and {@link BackendCall}. A listener that overrides the
  * {@link RateLimiterListener} methods directly allocates nothing.
  *
  * <pre>{@code
@@ -109,5 +109,19 @@ public sealed interface RateLimiterEvent {
      * @param cause   why
      */
     record KeyDropped(String limiter, Object key, RateLimiterListener.DropCause cause) implements RateLimiterEvent {
+    }
+
+    /**
+     * See {@link RateLimiterListener#onBackendCall}; its {@link #key()} is {@code null}.
+     *
+     * @param limiter   the limiter's name
+     * @param took      the round trip
+     * @param succeeded whether the backend answered
+     */
+    record BackendCall(String limiter, Duration took, boolean succeeded) implements RateLimiterEvent {
+        @Override
+        public Object key() {
+            return null;
+        }
     }
 }

@@ -28,9 +28,10 @@ package dev.ratelimiter;
  * </ul>
  * Besides: {@link #onFailurePolicy} and {@link #onMisconfiguration} (a backend that can fail,
  * such as Redis, before the decision's own event), {@link #onReconfigured} after a successful
- * {@code reconfigure}, and {@link #onKeyDropped} when a keyed limiter forgets a key.
- * {@code peek}, {@code availablePermits}, {@code reset}, {@code refund} and {@code drain} emit
- * nothing.
+ * {@code reconfigure}, {@link #onKeyDropped} when a keyed limiter forgets a key, and
+ * {@link #onBackendCall} after each call a remote backend (Redis) makes, whatever the operation.
+ * Apart from their backend calls, {@code peek}, {@code availablePermits}, {@code reset},
+ * {@code refund} and {@code drain} emit nothing.
  *
  * <h2>Threads and failures</h2>
  * Methods are called on the thread that made the decision (or, for an asynchronous backend, the
@@ -139,6 +140,22 @@ public interface RateLimiterListener {
      * @param cause   why it was dropped
      */
     default void onKeyDropped(String limiter, Object key, DropCause cause) {
+    }
+
+    /**
+     * A remote backend's call ended: for Redis, one script call (its NOSCRIPT and TRYAGAIN resends
+     * included), made by a decision or by {@code peek}, {@code availablePermits}, {@code reset},
+     * {@code refund} or {@code drain}. A local limiter makes no call. The key is not given: one
+     * call of a composite serves several keys. Reported on the thread that completed the call
+     * (Lettuce's event loop, or the timeout thread), before or after the decision's own event.
+     *
+     * @param limiter   the limiter's name
+     * @param nanos     the round trip, from sending the call to its reply, its failure or its
+     *                  timeout, by {@link System#nanoTime()}; {@code >= 0}
+     * @param succeeded {@code true} if the backend answered, {@code false} if the call failed
+     *                  (an error reply, a lost connection) or timed out
+     */
+    default void onBackendCall(String limiter, long nanos, boolean succeeded) {
     }
 
     /**

@@ -148,6 +148,10 @@ class ListenedRateLimiterTest {
         Decision d = limiter.decide(1);
         assertThat(first.calls).isEqualTo(1);
         assertThat(second.events).containsExactly(new Event("granted", "api", null, 1L, d));
+        RateLimiterListener both = RateLimiterListener.both(first, second);
+        both.onBackendCall("redis", 1_500L, false);
+        assertThat(first.calls).isEqualTo(2);
+        assertThat(second.events).last().isEqualTo(new Event("backendCall", "redis", null, 1_500L, false));
         assertThatThrownBy(() -> RateLimiterListener.both(null, second)).isInstanceOf(NullPointerException.class)
                 .hasMessage("first");
     }

@@ -34,6 +34,7 @@ class RateLimiterEventTest {
         listener.onFailurePolicy("redis", "k", "FAIL_OPEN", granted, failure);
         listener.onMisconfiguration("redis", null, failure);
         listener.onKeyDropped("per-user", "alice", RateLimiterListener.DropCause.BOUND);
+        listener.onBackendCall("redis", 250_000L, true);
 
         assertThat(events).containsExactly(
                 new RateLimiterEvent.Granted("api", null, 2, granted),
@@ -43,9 +44,11 @@ class RateLimiterEventTest {
                 new RateLimiterEvent.Denied("per-user", "alice", 3, null),
                 new RateLimiterEvent.FailurePolicyAnswered("redis", "k", "FAIL_OPEN", granted, failure),
                 new RateLimiterEvent.Misconfigured("redis", null, failure),
-                new RateLimiterEvent.KeyDropped("per-user", "alice", RateLimiterListener.DropCause.BOUND));
+                new RateLimiterEvent.KeyDropped("per-user", "alice", RateLimiterListener.DropCause.BOUND),
+                new RateLimiterEvent.BackendCall("redis", Duration.ofNanos(250_000L), true));
         assertThat(events).extracting(RateLimiterEvent::limiter)
-                .containsExactly("api", "api", "api", "api", "per-user", "redis", "redis", "per-user");
+                .containsExactly("api", "api", "api", "api", "per-user", "redis", "redis", "per-user", "redis");
+        assertThat(events.get(8).key()).isNull();
         assertThat(events.get(3).key()).isNull();
         assertThat(events.get(4).key()).isEqualTo("alice");
     }

@@ -61,4 +61,9 @@ class RecordingListener implements RateLimiterListener {
     public void onKeyDropped(String limiter, Object key, DropCause cause) {
         events.add(new Event("keyDropped", limiter, key, cause));
     }
+
+    @Override
+    public void onBackendCall(String limiter, long nanos, boolean succeeded) {
+        events.add(new Event("backendCall", limiter, null, nanos, succeeded));
+    }
 }

@@ -34,4 +34,9 @@ final class ThrowingListener implements RateLimiterListener {
     public void onKeyDropped(String limiter, Object key, DropCause cause) {
         throw boom();
     }
+
+    @Override
+    public void onBackendCall(String limiter, long nanos, boolean succeeded) {
+        throw boom();
+    }
 }

@@ -258,8 +258,66 @@ final class RedisFixture implements AutoCloseable {
         };
     }
 
+    /** The limit of the hot refused key: one permit per 10 ms, refilled one by one. */
+    static final Duration HOT_PERIOD = Duration.ofMillis(10);
+
+    /**
+     * A path on one hot key of a limit of one permit per {@link #HOT_PERIOD}, hammered far beyond
+     * it, so that nearly every decision is a refusal (at ~10^4 decisions per second, 99%):
+     * {@code tokenBucket} with its refusal cache (the default), {@code tokenBucketNoCache} with
+     * it turned off, and Bucket4j's Lettuce backend.
+     *
+     * @param impl {@code tokenBucket}, {@code tokenBucketNoCache} or {@code bucket4j}
+     * @return the path; its {@code decide} reports whether the permit was granted
+     * @throws IllegalArgumentException if {@code impl} is unknown
+     * @throws IllegalStateException    if the path does not refuse right after a grant
+     */
+    DecisionPath hotRefusedPath(String impl) {
+        String key = "hot";
+        DecisionPath path = switch (impl) {
+            case "tokenBucket", "tokenBucketNoCache" -> {
+                RedisRateLimiters.KeyedLimiter keyed = RedisRateLimiters.builder(connection.async())
+                        .refusalCache(impl.equals("tokenBucket") ? RedisRateLimiters.Builder.DEFAULT_REFUSAL_CACHE : 0)
+                        .build().keyed(key, TokenBucket.of(1, 1, HOT_PERIOD));
+                yield new DecisionPath() {
+                    @Override
+                    public boolean decide() {
+                        return keyed.tryAcquire(key, 1);
+                    }
+
+                    @Override
+                    public CompletionStage<Boolean> decideAsync() {
+                        return keyed.tryAcquireAsync(key, 1);
+                    }
+                };
+            }
+            case "bucket4j" -> bucket4j(key, 1, 1, HOT_PERIOD);
+            default -> throw new IllegalArgumentException(
+                    "impl must be one of [tokenBucket, tokenBucketNoCache, bucket4j]: impl=" + impl);
+        };
+        // Self-check: within one period, a grant (perhaps after a refusal, if the key was just
+        // used) is followed by a refusal.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!path.decide()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(impl + " never granted the hot key");
+            }
+        }
+        if (path.decide()) {
+            throw new IllegalStateException(impl + " granted twice within " + HOT_PERIOD + " on a limit of one");
+        }
+        return path;
+    }
+
     private DecisionPath bucket4j() {
-        bytesConnection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
+        return bucket4j(NAME, HUGE, RATE, Duration.ofSeconds(1));
+    }
+
+    /** Bucket4j's Lettuce bucket of {@code capacity}, refilled greedily by {@code rate} per {@code period}. */
+    private DecisionPath bucket4j(String key, long capacity, long rate, Duration period) {
+        if (bytesConnection == null) {
+            bytesConnection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
+        }
         // Its Lettuce backend: compare-and-swap, a GET and a conditional-write EVAL per decision;
         // keys expire once the bucket would be full again, as this project's do.
         LettuceBasedProxyManager<String> proxies = Bucket4jLettuce.casBasedBuilder(bytesConnection)
@@ -267,11 +325,11 @@ final class RedisFixture implements AutoCloseable {
                         Duration.ofSeconds(1)))
                 .build();
         BucketConfiguration config = BucketConfiguration.builder()
-                .addLimit(limit -> limit.capacity(HUGE).refillGreedy(RATE, Duration.ofSeconds(1)))
+                .addLimit(limit -> limit.capacity(capacity).refillGreedy(rate, period))
                 .build();
-        BucketProxy bucket = proxies.builder().build(NAME, () -> config);
+        BucketProxy bucket = proxies.builder().build(key, () -> config);
         AsyncBucketProxy async = proxies.asAsync().builder()
-                .build(NAME, () -> CompletableFuture.completedFuture(config));
+                .build(key, () -> CompletableFuture.completedFuture(config));
         return new DecisionPath() {
             @Override
             public boolean decide() {

@@ -572,6 +572,13 @@ class ReadmeExamplesTest {
     }
 
     @SuppressWarnings("unused")
+    private void redisRefusalCache(StatefulRedisConnection<String, String> connection) {
+        RedisRateLimiters redis = RedisRateLimiters.builder(connection.async())
+                .refusalCache(4_096)        // entries per limiter; the default is 1,024, 0 turns it off
+                .build();
+    }
+
+    @SuppressWarnings("unused")
     private void redisComposite(RedisRateLimiters redis) {
         // 10 per second and 1,000 per hour, per user, in one decision.
         CompositeLimiter perUserBoth = redis.composite("user",

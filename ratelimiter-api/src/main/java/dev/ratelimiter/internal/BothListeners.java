@@ -67,6 +67,12 @@ public final class BothListeners implements RateLimiterListener {
     }
 
     @Override
+    public void onBackendCall(String limiter, long nanos, boolean succeeded) {
+        Listeners.backendCall(first, limiter, nanos, succeeded);
+        Listeners.backendCall(second, limiter, nanos, succeeded);
+    }
+
+    @Override
     public String toString() {
         return "RateLimiterListener.both(" + first + ", " + second + ')';
     }

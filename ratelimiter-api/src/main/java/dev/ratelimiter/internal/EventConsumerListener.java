@@ -59,6 +59,11 @@ public final class EventConsumerListener implements RateLimiterListener {
     }
 
     @Override
+    public void onBackendCall(String limiter, long nanos, boolean succeeded) {
+        consumer.accept(new RateLimiterEvent.BackendCall(limiter, Duration.ofNanos(nanos), succeeded));
+    }
+
+    @Override
     public String toString() {
         return "RateLimiterListener.of(" + consumer + ')';
     }

@@ -162,4 +162,20 @@ public final class Listeners {
             // A listener is for metrics and logs: it never changes a decision.
         }
     }
+
+    /**
+     * Guarded {@link RateLimiterListener#onBackendCall}.
+     *
+     * @param l         the listener
+     * @param limiter   the limiter's name
+     * @param nanos     the round trip
+     * @param succeeded whether the backend answered
+     */
+    public static void backendCall(RateLimiterListener l, String limiter, long nanos, boolean succeeded) {
+        try {
+            l.onBackendCall(limiter, nanos, succeeded);
+        } catch (RuntimeException ignored) {
+            // A listener is for metrics and logs: it never changes a decision.
+        }
+    }
 }

@@ -43,6 +43,10 @@ import java.util.function.LongSupplier;
  *       {@code bound}</td><td>keys a keyed limiter dropped</td></tr>
  *   <tr><td>{@value #KEYS}</td><td>gauge</td><td></td><td>keys a keyed limiter holds, once
  *       {@link #gaugeKeys registered}</td></tr>
+ *   <tr><td>{@value #BACKEND_CALLS}</td><td>timer</td><td>{@code outcome}: {@code success} or
+ *       {@code failure}</td><td>the round trip of each call a remote backend (Redis) made, for
+ *       decisions and the other operations; created at a limiter's first call, so local limiters
+ *       have none</td></tr>
  * </table>
  *
  * <p>Keys are never tags: their number is unbounded. The meters of a name are created at its first
@@ -67,12 +71,16 @@ public final class RateLimiterMetrics implements RateLimiterListener {
     public static final String KEYS_DROPPED = "ratelimiter.keys.dropped";
     /** Keys held by a keyed limiter, by {@code name}. */
     public static final String KEYS = "ratelimiter.keys";
+    /** Round trips of the calls to a remote backend (Redis), by {@code name} and {@code outcome}. */
+    public static final String BACKEND_CALLS = "ratelimiter.backend.calls";
 
     private final MeterRegistry registry;
     private final Tags tags;
     private final ConcurrentMap<String, Meters> meters = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, LongSupplier> keyCounts = new ConcurrentHashMap<>();
     private final ConcurrentMap<FailureKey, Counter> failures = new ConcurrentHashMap<>();
+    /** By limiter name: the timers of its backend calls that succeeded, then failed. */
+    private final ConcurrentMap<String, Timer[]> backendCalls = new ConcurrentHashMap<>();
 
     /**
      * Measures into {@code registry}.
@@ -163,6 +171,22 @@ public final class RateLimiterMetrics implements RateLimiterListener {
     public void onKeyDropped(String limiter, Object key, DropCause cause) {
         Meters m = meters(limiter);
         (cause == DropCause.BOUND ? m.droppedBound : m.droppedIdle).increment();
+    }
+
+    @Override
+    public void onBackendCall(String limiter, long nanos, boolean succeeded) {
+        String name = String.valueOf(limiter);
+        Timer[] timers = backendCalls.get(name);
+        if (timers == null) {
+            timers = backendCalls.computeIfAbsent(name, n -> new Timer[] {callTimer(n, "success"), callTimer(n, "failure")});
+        }
+        timers[succeeded ? 0 : 1].record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Timer callTimer(String name, String outcome) {
+        return Timer.builder(BACKEND_CALLS).description("Round trips of rate limiter calls to the backend")
+                .tags(tags).tag("name", name).tag("outcome", outcome)
+                .register(registry);
     }
 
     private Meters meters(String limiter) {

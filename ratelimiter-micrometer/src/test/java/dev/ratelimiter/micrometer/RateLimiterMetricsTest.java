@@ -98,6 +98,26 @@ class RateLimiterMetricsTest {
     }
 
     @Test
+    void backendCallsAreTimedByOutcomeAndOnlyForLimitersThatCall() {
+        RateLimiter local = factory.create("local-api", TokenBucket.of(1, 1, Duration.ofSeconds(1)));
+        assertThat(local.tryAcquire()).isTrue();
+        metrics.onBackendCall("redis-api", 2_000_000L, true);
+        metrics.onBackendCall("redis-api", 4_000_000L, true);
+        metrics.onBackendCall("redis-api", 50_000_000L, false);
+
+        Timer ok = registry.get(RateLimiterMetrics.BACKEND_CALLS).tag("name", "redis-api").tag("outcome", "success").timer();
+        Timer failed = registry.get(RateLimiterMetrics.BACKEND_CALLS).tag("name", "redis-api").tag("outcome", "failure")
+                .timer();
+        assertThat(ok.count()).isEqualTo(2);
+        assertThat(ok.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(6.0);
+        assertThat(ok.max(TimeUnit.MILLISECONDS)).isEqualTo(4.0);
+        assertThat(failed.count()).isEqualTo(1);
+        assertThat(failed.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(50.0);
+        assertThat(registry.find(RateLimiterMetrics.BACKEND_CALLS).tag("name", "local-api").timers())
+                .as("a local limiter makes no backend call, so it has no call timer").isEmpty();
+    }
+
+    @Test
     void theKeysGaugeReadsTheKeyedLimitersSize() {
         LocalKeyedRateLimiter<String> perUser = LocalRateLimiters.keyed(TokenBucket.of(1, 1, Duration.ofSeconds(1)));
         metrics.gaugeKeys("per-user", perUser::size);

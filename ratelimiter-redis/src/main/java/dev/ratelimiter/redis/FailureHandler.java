@@ -38,8 +38,11 @@ final class FailureHandler {
     /** Told how each failure was answered, or {@code null} (unlistened). Set by a listened factory. */
     private final Events events;
 
-    /** What a listened factory is told of the failures of one keyed limiter. Must not throw. */
-    interface Events {
+    /**
+     * What a listened factory is told of the failures (and, as a {@link ScriptCaller.Observer},
+     * of the calls) of one keyed limiter. Must not throw.
+     */
+    interface Events extends ScriptCaller.Observer {
         /**
          * The policy answered a failure.
          *

@@ -41,13 +41,25 @@ final class ListenedRedisFactory implements RateLimiterFactory {
         if (listener == null) {
             return redis.keyed(name, limit);
         }
-        return new ListenedRedisKeyedLimiter(name, redis.keyed(name, limit, events(name, false)), listener,
+        return new ListenedRedisKeyedLimiter<>(name, redis.keyed(name, limit, events(name, false)), listener,
                 redis.ticker());
     }
 
-    /** Tells the listener how the failures of the limiter {@code name} are answered. */
+    /**
+     * Tells the listener how the failures of the limiter {@code name} are answered, and how long
+     * its calls take.
+     */
     private FailureHandler.Events events(String name, boolean single) {
-        RateLimiterListener l = listener;
+        return events(listener, name, single);
+    }
+
+    /**
+     * @param l      the listener
+     * @param name   the limiter's name
+     * @param single whether the limiter is a single one (its events name no key)
+     * @return the events of the limiter {@code name}, told to {@code l}
+     */
+    static FailureHandler.Events events(RateLimiterListener l, String name, boolean single) {
         return new FailureHandler.Events() {
             @Override
             public void answered(String key, FailurePolicy.Kind policy, dev.ratelimiter.Decision answer,
@@ -58,6 +70,11 @@ final class ListenedRedisFactory implements RateLimiterFactory {
             @Override
             public void misconfigured(String key, RedisMisconfigurationException failure) {
                 Listeners.misconfiguration(l, name, single ? null : key, failure);
+            }
+
+            @Override
+            public void called(long nanos, boolean succeeded) {
+                Listeners.backendCall(l, name, nanos, succeeded);
             }
         };
     }

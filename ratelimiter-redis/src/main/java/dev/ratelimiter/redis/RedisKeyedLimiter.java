@@ -68,6 +68,10 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
      * call reads it once, so it is decided wholly under one limit.
      */
     private volatile Config config;
+    /** The slots of each limit's refusal cache, or 0 when refusals are not remembered. */
+    private final int refusalSlots;
+    /** The longest a refusal is remembered, on the clock {@link #now} reads. */
+    private final long refusalMaxAge;
 
     /** The largest refund one script call takes: larger ones are clamped (2^52, exact in Lua). */
     private static final long MAX_REFUND = LimitArgs.MAX_EXACT;
@@ -95,10 +99,13 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         final String[] opTemplate;
         final int permitsIndex;
         final int modeIndex;
+        /** The refusals known under this limit, or {@code null} when not remembered. */
+        final RefusalCache refusals;
 
         Config(LimitArgs args, FailureHandler failures, String floor, String floorAt, String origin,
-               String unitsPerMs, String graceMs) {
+               String unitsPerMs, String graceMs, int refusalSlots) {
             this.args = args;
+            this.refusals = refusalSlots == 0 ? null : new RefusalCache(refusalSlots);
             this.failures = failures;
             this.floor = floor;
             this.floorAt = floorAt;
@@ -125,11 +132,20 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
                       Sleeper sleeper, long graceMs) {
-        this(caller, prefix, name, args, clock, sleeper, graceMs, FailureHandler.PROPAGATE);
+        this(caller, prefix, name, args, clock, sleeper, graceMs, FailureHandler.PROPAGATE, 0, 1);
     }
 
+    /**
+     * @param refusalSlots      the slots of the refusal cache, a power of two, or 0 for none
+     * @param refusalMaxAgeNanos the longest a refusal is remembered, {@code > 0}
+     */
     RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
-                      Sleeper sleeper, long graceMs, FailureHandler failures) {
+                      Sleeper sleeper, long graceMs, FailureHandler failures, int refusalSlots,
+                      long refusalMaxAgeNanos) {
+        this.refusalSlots = refusalSlots;
+        // On the clock the refusals are dated with: nanoseconds under Redis time, else units.
+        this.refusalMaxAge = clock.redisTime() ? refusalMaxAgeNanos
+                : Math.max(1, refusalMaxAgeNanos / clock.unitNanos());
         this.caller = caller;
         this.prefix = prefix;
         this.name = name;
@@ -139,7 +155,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         this.unitsPerMs = Long.toString(1_000_000L / clock.unitNanos());
         this.graceMs = Long.toString(graceMs);
         this.keyStart = prefix + '{' + name + ':'; // as RedisKeys.tagged writes it
-        this.config = new Config(args, failures, "", "", origin, unitsPerMs, this.graceMs);
+        this.config = new Config(args, failures, "", "", origin, unitsPerMs, this.graceMs, refusalSlots);
     }
 
     /**
@@ -152,12 +168,56 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         return keyStart + RedisKeys.escape(key) + '}';
     }
 
-    /** @return the script's arguments for one decision */
-    private String[] argv(Config c, long permits) {
+    /**
+     * @param now the reading of {@link #now}
+     * @return the script's arguments for one decision dated {@code now}
+     */
+    private String[] argv(Config c, long permits, long now) {
         String[] argv = c.argvTemplate.clone();
-        argv[0] = clock.redisTime() ? "redis" : Long.toString(clock.now(c.args.span));
+        argv[0] = clock.redisTime() ? "redis" : Long.toString(now);
         argv[c.permitsIndex] = permits == 1 ? "1" : Long.toString(permits);
         return argv;
+    }
+
+    /**
+     * The reading a decision is dated with: with client time, the client clock in the scripts'
+     * units, sent with the call; with Redis time, the local monotonic clock in nanoseconds, read
+     * before the call is sent (the script reads Redis's own clock), which only the refusal cache
+     * uses.
+     *
+     * @throws IllegalStateException if the client reading is out of the scripts' exact range
+     */
+    private long now(Config c) {
+        return clock.redisTime() ? clock.deadlineTicker().read() : clock.now(c.args.span);
+    }
+
+    /**
+     * Remembers a refusal in the reply, if it is one and the limit remembers refusals: Redis
+     * refuses as many permits or more until the reading {@code now} plus its retry-after;
+     * remembered for that long, but at most the maximum age.
+     */
+    private void remember(Config c, String key, long permits, List<Object> reply, long now, long epoch) {
+        RefusalCache refusals = c.refusals;
+        if (refusals == null || ((Long) reply.get(0)) == 1L) {
+            return;
+        }
+        long retry = (Long) reply.get(2);
+        if (retry <= 0) {
+            return; // oversized (never grantable; tryAcquire answers those without a call) or no wait
+        }
+        // Compared as now - until < 0, exact since the wait is at most a day (the longest maximum age).
+        refusals.refused(key, permits, now + Math.min(clock.redisTime() ? nanos(retry) : retry, refusalMaxAge), epoch);
+    }
+
+    /** @return whether the refusal cache of {@code c} knows Redis refuses these permits at {@code now} */
+    private static boolean knownRefused(Config c, String key, long permits, long now) {
+        RefusalCache refusals = c.refusals;
+        return refusals != null && refusals.refuses(key, permits, now);
+    }
+
+    private static long epoch(Config c) {
+        RefusalCache refusals = c.refusals;
+        return refusals == null ? 0 : refusals.epoch();
     }
 
     /** @return the script's arguments for one operation ({@code peek}, {@code reset}, ...) */
@@ -174,14 +234,24 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
         Config c = config;
-        String[] argv;
+        long now;
         try {
-            argv = argv(c, permits);
+            now = now(c);
         } catch (IllegalStateException outOfRange) {
             return CompletableFuture.failedFuture(outOfRange); // async callers get a failed stage
         }
-        return caller.call(c.args.script, redisKey(key), argv).handle((reply, failure) -> failure == null
-                ? toDecision(c.args, reply, permits) : c.failures.onFailure(key, permits, failure));
+        return decideAsync(c, key, permits, now);
+    }
+
+    private CompletionStage<Decision> decideAsync(Config c, String key, long permits, long now) {
+        long epoch = epoch(c);
+        return caller.call(c.args.script, redisKey(key), argv(c, permits, now)).handle((reply, failure) -> {
+            if (failure != null) {
+                return c.failures.onFailure(key, permits, failure);
+            }
+            remember(c, key, permits, reply, now, epoch);
+            return toDecision(c.args, reply, permits);
+        });
     }
 
     private Decision toDecision(LimitArgs args, List<Object> reply, long permits) {
@@ -217,12 +287,18 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     /** {@link #decide}, an interrupt while waiting for Redis thrown as such (blocking acquires). */
     private Decision decideInterruptibly(String key, long permits) throws InterruptedException {
         Config c = config;
+        return decideInterruptibly(c, key, permits, now(c));
+    }
+
+    private Decision decideInterruptibly(Config c, String key, long permits, long now) throws InterruptedException {
+        long epoch = epoch(c);
         List<Object> reply;
         try {
-            reply = caller.callSync(c.args.script, redisKey(key), argv(c, permits));
+            reply = caller.callSync(c.args.script, redisKey(key), argv(c, permits, now));
         } catch (RedisRateLimiterException failed) {
             return c.failures.onFailure(key, permits, failed);
         }
+        remember(c, key, permits, reply, now, epoch);
         return toDecision(c.args, reply, permits);
     }
 
@@ -303,6 +379,14 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         Objects.requireNonNull(key, "key");
         Config c = config;
         try {
+            resetIn(c, key);
+        } finally {
+            forgetRefusals(c);
+        }
+    }
+
+    private void resetIn(Config c, String key) {
+        try {
             if (c.args.script == Scripts.SLIDING_COUNTER && !clock.redisTime()) {
                 // Client time: the fixed windows start again at the reset, as a limiter made now.
                 String[] argv = java.util.Arrays.copyOf(argv(c, 1, "reset"), c.opTemplate.length + 1);
@@ -340,6 +424,19 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
                 local.refund(key, permits);
                 return 0;
             });
+        } finally {
+            forgetRefusals(c);
+        }
+    }
+
+    /**
+     * Forgets the refusals remembered under {@code c}, once a write that gives permits back (a
+     * reset, a refund) is over, answered or not.
+     */
+    private static void forgetRefusals(Config c) {
+        RefusalCache refusals = c.refusals;
+        if (refusals != null) {
+            refusals.invalidate();
         }
     }
 
@@ -381,7 +478,9 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         if (next.script == Scripts.SLIDING_LOG && next.period > c.args.period) {
             floor = logFloor(c);
         }
-        config = new Config(next, c.failures.reconfigured(limit), floor[0], floor[1], origin, unitsPerMs, graceMs);
+        // A fresh refusal cache: the new limit may grant what the old one refused.
+        config = new Config(next, c.failures.reconfigured(limit), floor[0], floor[1], origin, unitsPerMs, graceMs,
+                refusalSlots);
     }
 
     /**
@@ -407,24 +506,55 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         return new String[] {Long.toString(horizon), Long.toString(now)};
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A request Redis is known to refuse is refused without a call: one for at least as many
+     * permits as a refusal this limiter was given for the key, before that refusal's retry-after
+     * has passed (see {@link RedisRateLimiters.Builder#refusalCache(int)}).
+     */
     @Override
     public boolean tryAcquire(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
-        if (permits > config.args.max) {
+        Config c = config;
+        if (permits > c.args.max) {
             return false; // never grantable: no round trip
         }
-        return decide(key, permits).isAllowed();
+        long now = now(c);
+        if (knownRefused(c, key, permits, now)) {
+            return false;
+        }
+        try {
+            return decideInterruptibly(c, key, permits, now).isAllowed();
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
+        }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A request Redis is known to refuse is refused without a call, as by {@link #tryAcquire(String, long)}.
+     */
     @Override
     public CompletionStage<Boolean> tryAcquireAsync(String key, long permits) {
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
-        if (permits > config.args.max) {
+        Config c = config;
+        if (permits > c.args.max) {
             return CompletableFuture.completedFuture(false); // never grantable: no round trip
         }
-        return decideAsync(key, permits).thenApply(Decision::isAllowed);
+        long now;
+        try {
+            now = now(c);
+        } catch (IllegalStateException outOfRange) {
+            return CompletableFuture.failedFuture(outOfRange);
+        }
+        if (knownRefused(c, key, permits, now)) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return decideAsync(c, key, permits, now).thenApply(Decision::isAllowed);
     }
 
     @Override

@@ -152,8 +152,14 @@ public final class RedisRateLimiters {
     private final long graceMs;
     private final FailurePolicy failurePolicy;
     private final Consumer<? super RedisRateLimiterException> failureListener;
+    /** The slots of each keyed limiter's refusal cache, a power of two, or 0 for none. */
+    private final int refusalSlots;
+    /** The longest a refusal is remembered, in nanoseconds. */
+    private final long refusalMaxAgeNanos;
 
     private RedisRateLimiters(Builder b) {
+        this.refusalSlots = b.refusalSlots;
+        this.refusalMaxAgeNanos = b.refusalMaxAge.toNanos();
         this.failurePolicy = b.failurePolicy;
         this.failureListener = b.failureListener;
         this.diagnostics = new Diagnostics();
@@ -248,10 +254,13 @@ public final class RedisRateLimiters {
         RedisKeys.checkName(name);
         LimitArgs args = LimitArgs.of(limit, clock.unitNanos());
         FailureHandler failures = FailureHandler.of(failurePolicy, limit, clock.deadlineTicker(), failureListener);
+        ScriptCaller calls = caller;
         if (events != null) {
             failures = failures.withEvents(events);
+            calls = caller.observed(events);
         }
-        return new KeyedLimiter(new RedisKeyedLimiter(caller, prefix, name, args, clock, sleeper, graceMs, failures));
+        return new KeyedLimiter(new RedisKeyedLimiter(calls, prefix, name, args, clock, sleeper, graceMs, failures,
+                refusalSlots, refusalMaxAgeNanos));
     }
 
     /**
@@ -360,8 +369,59 @@ public final class RedisRateLimiters {
      */
     public CompositeLimiter composite(String name, java.util.function.Function<? super String, String> groupOf,
                                       java.util.List<Limit> groupLimits, java.util.List<Limit> keyLimits) {
-        return new CompositeLimiter(caller, prefix, name, groupOf, groupLimits, keyLimits, clock, sleeper, graceMs,
-                limit -> FailureHandler.of(failurePolicy, limit, clock.deadlineTicker(), failureListener));
+        return composite(name, groupOf, groupLimits, keyLimits, null);
+    }
+
+    /** The composite, its failures and calls told to {@code events} unless {@code null}. */
+    private CompositeLimiter composite(String name, java.util.function.Function<? super String, String> groupOf,
+                                       java.util.List<Limit> groupLimits, java.util.List<Limit> keyLimits,
+                                       FailureHandler.Events events) {
+        return new CompositeLimiter(events == null ? caller : caller.observed(events), prefix, name, groupOf,
+                groupLimits, keyLimits, clock, sleeper, graceMs, limit -> {
+                    FailureHandler h = FailureHandler.of(failurePolicy, limit, clock.deadlineTicker(), failureListener);
+                    return events == null ? h : h.withEvents(events);
+                });
+    }
+
+    /**
+     * {@link #composite(String, Limit...)}, reporting to {@code listener} as the limiters of
+     * {@code factory().withListener(listener)} do: its decisions (synchronous and asynchronous),
+     * the failure policy's answers, misconfigurations and the round trip of every call.
+     *
+     * @param name     the limiter's name
+     * @param listener told of the composite's events
+     * @param limits   the limits, at least one
+     * @return the composite, also an {@link AsyncKeyedRateLimiter}
+     * @throws NullPointerException     if an argument or a limit is {@code null}
+     * @throws IllegalArgumentException as {@link #composite(String, Limit...)}
+     */
+    public KeyedRateLimiter<String> listenedComposite(String name, dev.ratelimiter.RateLimiterListener listener,
+                                                      Limit... limits) {
+        Objects.requireNonNull(limits, "limits");
+        return listenedComposite(name, listener, key -> key, java.util.Arrays.asList(limits), java.util.List.of());
+    }
+
+    /**
+     * {@link #composite(String, java.util.function.Function, java.util.List, java.util.List)}, reporting to {@code listener} as
+     * {@link #listenedComposite(String, dev.ratelimiter.RateLimiterListener, Limit...)} does.
+     *
+     * @param name        the limiter's name
+     * @param listener    told of the composite's events
+     * @param groupOf     the group of a key
+     * @param groupLimits the limits shared by all keys of one group
+     * @param keyLimits   the limits of each key
+     * @return the composite, also an {@link AsyncKeyedRateLimiter}
+     * @throws NullPointerException     if an argument or a limit is {@code null}
+     * @throws IllegalArgumentException as {@link #composite(String, java.util.function.Function, java.util.List, java.util.List)}
+     */
+    public KeyedRateLimiter<String> listenedComposite(String name, dev.ratelimiter.RateLimiterListener listener,
+                                                      java.util.function.Function<? super String, String> groupOf,
+                                                      java.util.List<Limit> groupLimits, java.util.List<Limit> keyLimits) {
+        dev.ratelimiter.internal.Listeners.name(name);
+        Objects.requireNonNull(listener, "listener");
+        CompositeLimiter composite = composite(name, groupOf, groupLimits, keyLimits,
+                ListenedRedisFactory.events(listener, name, false));
+        return new ListenedRedisKeyedLimiter<>(name, composite, listener, clock.deadlineTicker());
     }
 
     /**
@@ -577,6 +637,8 @@ public final class RedisRateLimiters {
         private Sleeper sleeper = Sleeper.system();
         private FailurePolicy failurePolicy = FailurePolicy.fallbackToLocal();
         private Consumer<? super RedisRateLimiterException> failureListener = failure -> { };
+        private int refusalSlots = DEFAULT_REFUSAL_CACHE;
+        private Duration refusalMaxAge = DEFAULT_REFUSAL_MAX_AGE;
 
         private Builder(RedisScriptingAsyncCommands<String, String> commands) {
             this.commands = commands;
@@ -697,6 +759,74 @@ public final class RedisRateLimiters {
          */
         public Builder failureListener(Consumer<? super RedisRateLimiterException> listener) {
             this.failureListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** The refusal cache's default size: 1,024 entries per limiter. */
+        public static final int DEFAULT_REFUSAL_CACHE = 1024;
+        /** The largest refusal cache accepted: 2^20 entries per limiter. */
+        public static final int MAX_REFUSAL_CACHE = 1 << 20;
+        /** The longest a refusal is remembered by default: one second. */
+        public static final Duration DEFAULT_REFUSAL_MAX_AGE = Duration.ofSeconds(1);
+
+        /**
+         * How many refusals each keyed limiter (and single limiter) remembers, so that
+         * {@code tryAcquire} and {@code tryAcquireAsync} refuse without a round trip what Redis is
+         * known to refuse: after Redis refused {@code n} permits on a key with retry-after
+         * {@code r}, a request of this limiter for at least {@code n} permits on that key is
+         * refused at once until {@code r} has passed (counted from when the refused call was sent,
+         * so never past Redis's own retry-after), but at most {@link #DEFAULT_REFUSAL_MAX_AGE one
+         * second} (see {@link #refusalCache(int, Duration)}). Every other decision, from any
+         * process, only consumes, so Redis would refuse it too: the cache never admits anything
+         * and never refuses what Redis would grant, except after a write that gives permits back
+         * in another process (a {@code reset}, a {@code refund}, a larger limit), which it sees at
+         * most the smaller of {@code r} and the maximum age late. A {@code reset} or {@code refund} through this limiter, and a
+         * {@code reconfigure}, forget every remembered refusal. {@code decide}, {@code peek} and
+         * blocking acquires always ask Redis ({@code decide} reports figures only Redis knows), and
+         * remember the refusals they are given. While Redis is down, a remembered refusal still
+         * refuses: it is known, whatever the failure policy would answer.
+         *
+         * <p>Memory is bounded: a table of {@code entries} slots (rounded up to a power of two),
+         * a new refusal replacing the one its key's hash shares a slot with; about 40 bytes per
+         * refusal held. Composites do not remember refusals.
+         *
+         * @param entries the slots per limiter, 0 to turn the cache off (default
+         *                {@value #DEFAULT_REFUSAL_CACHE})
+         * @return this
+         * @throws IllegalArgumentException if {@code entries} is negative or above
+         *                                  {@value #MAX_REFUSAL_CACHE}
+         */
+        public Builder refusalCache(int entries) {
+            if (entries < 0 || entries > MAX_REFUSAL_CACHE) {
+                throw new IllegalArgumentException("refusalCache entries must be between 0 (off) and "
+                        + MAX_REFUSAL_CACHE + ": entries=" + entries);
+            }
+            this.refusalSlots = entries <= 1 ? entries : Integer.highestOneBit(entries - 1) << 1;
+            return this;
+        }
+
+        /**
+         * {@link #refusalCache(int)}, with the longest a refusal is remembered: a refusal is
+         * forgotten after the smaller of its retry-after and {@code maxAge}, which bounds how long
+         * a {@code reset} or {@code refund} made by another process can go unseen here, at the cost
+         * of one call per key and {@code maxAge} while the key stays refused.
+         *
+         * @param entries the slots per limiter, 0 to turn the cache off
+         * @param maxAge  the longest a refusal is remembered, from 1 ms to {@link #MAX_TIMEOUT}
+         *                (default {@link #DEFAULT_REFUSAL_MAX_AGE one second})
+         * @return this
+         * @throws NullPointerException     if {@code maxAge} is {@code null}
+         * @throws IllegalArgumentException if {@code entries} is out of range or {@code maxAge}
+         *                                  is below 1 ms or above {@link #MAX_TIMEOUT}
+         */
+        public Builder refusalCache(int entries, Duration maxAge) {
+            Objects.requireNonNull(maxAge, "maxAge");
+            if (maxAge.compareTo(Duration.ofMillis(1)) < 0 || maxAge.compareTo(MAX_TIMEOUT) > 0) {
+                throw new IllegalArgumentException("refusalCache maxAge must be between 1 ms and " + MAX_TIMEOUT
+                        + ": maxAge=" + maxAge);
+            }
+            refusalCache(entries);
+            this.refusalMaxAge = maxAge;
             return this;
         }
 

@@ -58,16 +58,45 @@ final class ScriptCaller {
     /** Sorts Redis error replies into outages and misconfigurations; logs once per factory. */
     private final Diagnostics diagnostics;
     /** The pending asynchronous calls, for the shared timer. */
-    private final CallTimer.Lane lane = new CallTimer.Lane();
+    private final CallTimer.Lane lane;
+    /** Told of every call's round trip, or {@code null}. */
+    private final Observer observer;
+
+    /** Told how long each call took. Must be quick and thread-safe; what it throws is ignored. */
+    interface Observer {
+        /**
+         * A call ended.
+         *
+         * @param nanos     from its first send to its reply, failure or timeout
+         * @param succeeded whether Redis answered it
+         */
+        void called(long nanos, boolean succeeded);
+    }
 
     ScriptCaller(RedisScriptingAsyncCommands<String, String> commands, Duration timeout) {
         this(commands, timeout, new Diagnostics());
     }
 
     ScriptCaller(RedisScriptingAsyncCommands<String, String> commands, Duration timeout, Diagnostics diagnostics) {
+        this(commands, timeout.toNanos(), diagnostics, new CallTimer.Lane(), null);
+    }
+
+    private ScriptCaller(RedisScriptingAsyncCommands<String, String> commands, long timeoutNanos,
+                         Diagnostics diagnostics, CallTimer.Lane lane, Observer observer) {
         this.commands = commands;
-        this.timeoutNanos = timeout.toNanos();
+        this.timeoutNanos = timeoutNanos;
         this.diagnostics = diagnostics;
+        this.lane = lane;
+        this.observer = observer;
+    }
+
+    /**
+     * @param observer told of every call this caller's copy makes
+     * @return a caller over the same connection, timeout, diagnostics and timer lane (its calls
+     *     have the same timeout, so the lane stays in deadline order), telling {@code observer}
+     */
+    ScriptCaller observed(Observer observer) {
+        return new ScriptCaller(commands, timeoutNanos, diagnostics, lane, java.util.Objects.requireNonNull(observer));
     }
 
     /**
@@ -217,6 +246,29 @@ final class ScriptCaller {
 
         void evalsha() {
             send(false);
+        }
+
+        @Override
+        public boolean complete(List<Object> reply) {
+            return observe(super.complete(reply), true);
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable failure) {
+            return observe(super.completeExceptionally(failure), false);
+        }
+
+        /** Tells the observer, if any, of the call's end, once: when {@code ended} (it won). */
+        private boolean observe(boolean ended, boolean succeeded) {
+            Observer o = caller.observer;
+            if (ended && o != null) {
+                try {
+                    o.called(Math.max(0L, System.nanoTime() - (deadline - caller.timeoutNanos)), succeeded);
+                } catch (RuntimeException ignored) {
+                    // An observer is for metrics: it never changes the call's outcome.
+                }
+            }
+            return ended;
         }
 
         private void eval() {

@@ -27,6 +27,8 @@ class ListenedRedisFailureTest {
     private static final TokenBucket LIMIT = TokenBucket.of(2, 1, Duration.ofHours(1));
 
     private final List<String> events = new CopyOnWriteArrayList<>();
+    /** The backend calls, apart: they are reported on the thread completing the call, in no set order with the rest. */
+    private final List<String> calls = new CopyOnWriteArrayList<>();
     private final RateLimiterListener recorder = new RateLimiterListener() {
         @Override
         public void onGranted(String limiter, Object key, long permits, Decision decision) {
@@ -50,6 +52,12 @@ class ListenedRedisFailureTest {
         public void onMisconfiguration(String limiter, Object key, RuntimeException failure) {
             events.add("misconfigured " + limiter + " " + key + " "
                     + ((RedisMisconfigurationException) failure).reason());
+        }
+
+        @Override
+        public void onBackendCall(String limiter, long nanos, boolean succeeded) {
+            assertThat(nanos).isNotNegative().isLessThan(TIMEOUT.toNanos() * 20);
+            calls.add(limiter + (succeeded ? " answered" : " failed"));
         }
     };
 
@@ -96,6 +104,75 @@ class ListenedRedisFailureTest {
                 assertThatThrownBy(() -> limiter.decide("k", 1)).isInstanceOf(RedisMisconfigurationException.class);
                 assertThat(events).containsExactly("misconfigured acl k NO_PERMISSION");
             }
+        }
+    }
+
+    @Test
+    void everyCallIsReportedWithItsOutcomeWhateverTheOperation() throws Exception {
+        try (RedisProcess redis = RedisProcess.start();
+             FaultClient client = new FaultClient(redis.uri(), TIMEOUT, true)) {
+            RedisRateLimiters redisLimiters = RedisRateLimiters.builder(client.connection().async()).timeout(TIMEOUT)
+                    .failurePolicy(FailurePolicy.failOpen()).build();
+            KeyedRateLimiter<String> keyed = redisLimiters.factory().withListener(recorder).keyed("api", LIMIT);
+            assertThat(keyed.decide("k", 1).isAllowed()).isTrue();
+            assertThat(((AsyncKeyedRateLimiter<String>) keyed).decideAsync("k", 1).toCompletableFuture().get()
+                    .isAllowed()).isTrue();
+            assertThat(keyed.peek("k", 1).isAllowed()).isFalse();
+            keyed.refund("k", 1);
+            assertThat(redisLimiters.keyed("bare", LIMIT).tryAcquire("k", 1)).as("an unlistened limiter").isTrue();
+            awaitCalls(4);
+            assertThat(calls).containsExactly("api answered", "api answered", "api answered", "api answered");
+
+            redis.kill();
+            calls.clear();
+            assertThat(keyed.tryAcquire("k", 1)).as("fail open").isTrue();
+            awaitCalls(1);
+            assertThat(calls).containsExactly("api failed");
+        }
+    }
+
+    @Test
+    void aListenedCompositeReportsItsDecisionsCallsAndPolicyAnswers() throws Exception {
+        try (RedisProcess redis = RedisProcess.start();
+             FaultClient client = new FaultClient(redis.uri(), TIMEOUT, true)) {
+            RedisRateLimiters redisLimiters = RedisRateLimiters.builder(client.connection().async()).timeout(TIMEOUT)
+                    .failurePolicy(FailurePolicy.failClosed(Duration.ofSeconds(3))).build();
+            KeyedRateLimiter<String> composite = redisLimiters.listenedComposite("both", recorder, LIMIT,
+                    TokenBucket.of(10, 10, Duration.ofHours(1)));
+            assertThat(composite).isInstanceOf(AsyncKeyedRateLimiter.class);
+            assertThat(composite.tryAcquire("u", 2)).isTrue();
+            assertThat(((AsyncKeyedRateLimiter<String>) composite).decideAsync("u", 1).toCompletableFuture().get()
+                    .isAllowed()).isFalse();
+            awaitCalls(2);
+            assertThat(calls).containsExactly("both answered", "both answered");
+
+            redis.kill();
+            calls.clear();
+            assertThat(composite.decide("u", 1).isAllowed()).as("fail closed").isFalse();
+            awaitCalls(1);
+            assertThat(calls).containsExactly("both failed");
+            assertThat(events).containsExactly(
+                    "granted both u 2",
+                    "denied both u 1",
+                    "policy both u FAIL_CLOSED denied RedisRateLimiterException",
+                    "denied both u 1");
+            assertThatThrownBy(() -> redisLimiters.listenedComposite("both", null, LIMIT))
+                    .isInstanceOf(NullPointerException.class).hasMessage("listener");
+            assertThatThrownBy(() -> redisLimiters.listenedComposite("", recorder, LIMIT))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("name");
+        }
+    }
+
+    /**
+     * Waits until {@code n} calls are reported: a call is reported by the thread that completes
+     * it, which may still be running when the caller already has its answer. Bounded by
+     * a deadline, not a sleep that makes time pass for the limiter.
+     */
+    private void awaitCalls(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (calls.size() < n && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            Thread.sleep(1);
         }
     }
 }

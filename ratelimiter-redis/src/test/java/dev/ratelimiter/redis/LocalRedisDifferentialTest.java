@@ -232,6 +232,25 @@ class LocalRedisDifferentialTest {
                 new Step(-s / 2, Step.DECIDE, 1, 0)));
     }
 
+    /**
+     * A shrunk failure of the property: after a refund of every live grant, a grant at the very time
+     * of the log's head (a clock behind it) replaced the head in Redis, so Redis forgot it and
+     * granted its permits again (available 3 where the local log, right, had 1).
+     */
+    @Test
+    void aGrantAtTheHeadsTimeAfterAFullRefundIsCounted() throws InterruptedException {
+        long ms = 1_000_000L;
+        replay(SlidingWindow.log(1, Duration.ofMillis(1)), SlidingWindow.log(3, Duration.ofMillis(1)), List.of(
+                new Step(0, Step.DECIDE, 1, 0),
+                new Step(-ms, Step.DECIDE, 1, 0),
+                new Step(0, Step.DECIDE, 1, 0),
+                new Step(0, Step.REFUND, 1, 0),
+                new Step(0, Step.PEEK, 2, 0),
+                new Step(-1, Step.RECONFIGURE, 0, 0),
+                new Step(-2, Step.TRY, 2, 0),
+                new Step(-1, Step.DECIDE, 1, 0)));
+    }
+
     /** The GCRA scenario: a reading before the limiter's creation. */
     @Test
     void aReadingBeforeCreationFindsTheBucketFullInBoth() throws InterruptedException {

@@ -6,9 +6,7 @@ import java.util.function.Consumer;
 
 import dev.ratelimiter.KeyedRateLimiter;
 import dev.ratelimiter.RateLimiterListener;
-import dev.ratelimiter.internal.ListenedKeyedRateLimiter;
 import dev.ratelimiter.redis.AsyncKeyedRateLimiter;
-import dev.ratelimiter.redis.CompositeLimiter;
 import dev.ratelimiter.redis.FailurePolicy;
 import dev.ratelimiter.redis.RedisRateLimiterException;
 import dev.ratelimiter.redis.RedisRateLimiters;
@@ -97,32 +95,17 @@ final class RedisLimiterBackend implements LimiterBackend {
     @Override
     public NamedLimiter create(LimitDefinition d) {
         RedisRateLimiters redis = redis(d.failurePolicy());
+        dev.ratelimiter.Limit[] limits = d.limits().toArray(new dev.ratelimiter.Limit[0]);
+        KeyedRateLimiter<String> limiter;
         if (d.composite()) {
-            CompositeLimiter composite = redis.composite(d.name(), d.limits().toArray(new dev.ratelimiter.Limit[0]));
-            if (listener == null) {
-                return new NamedLimiter(d, composite, composite::decideAsync, null);
-            }
-            ListenedComposite listened = new ListenedComposite(d.name(), composite, listener);
-            return new NamedLimiter(d, listened, listened::decideAsync, null);
+            limiter = listener == null ? redis.composite(d.name(), limits)
+                    : redis.listenedComposite(d.name(), listener, limits);
+        } else {
+            limiter = listener == null ? redis.keyed(d.name(), limits[0])
+                    : redis.factory().withListener(listener).keyed(d.name(), limits[0]);
         }
-        KeyedRateLimiter<String> limiter = listener == null ? redis.keyed(d.name(), d.limits().get(0))
-                : redis.factory().withListener(listener).keyed(d.name(), d.limits().get(0));
-        @SuppressWarnings("unchecked") // both Redis keyed limiters are AsyncKeyedRateLimiter<String>
+        @SuppressWarnings("unchecked") // every Redis keyed limiter is an AsyncKeyedRateLimiter<String>
         AsyncKeyedRateLimiter<String> async = (AsyncKeyedRateLimiter<String>) limiter;
         return new NamedLimiter(d, limiter, async::decideAsync, null);
-    }
-
-    /** A Redis composite reporting its decisions, synchronous and asynchronous, to a listener. */
-    private static final class ListenedComposite extends ListenedKeyedRateLimiter<String> {
-        private final CompositeLimiter composite;
-
-        ListenedComposite(String name, CompositeLimiter composite, RateLimiterListener listener) {
-            super(name, composite, listener, dev.ratelimiter.Ticker.system());
-            this.composite = composite;
-        }
-
-        java.util.concurrent.CompletionStage<dev.ratelimiter.Decision> decideAsync(String key, long permits) {
-            return composite.decideAsync(key, permits).thenApply(decision -> report(key, permits, decision));
-        }
     }
 }

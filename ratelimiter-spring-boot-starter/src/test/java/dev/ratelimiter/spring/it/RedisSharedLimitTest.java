@@ -36,7 +36,7 @@ class RedisSharedLimitTest {
                 "server.port=0",
                 "spring.data.redis.host=127.0.0.1",
                 "spring.data.redis.port=" + redis.port(),
-                "management.endpoints.web.exposure.include=health,ratelimiters",
+                "management.endpoints.web.exposure.include=health,ratelimiters,prometheus",
                 "management.endpoint.health.show-details=always",
                 "ratelimiter.backend=redis",
                 "ratelimiter.redis.failure-policy=fail-closed",
@@ -49,8 +49,16 @@ class RedisSharedLimitTest {
                 "ratelimiter.limits.per-user.algorithm=token-bucket",
                 "ratelimiter.limits.per-user.capacity=2",
                 "ratelimiter.limits.per-user.period=1h",
+                "ratelimiter.limits.both.all-of[0].algorithm=token-bucket",
+                "ratelimiter.limits.both.all-of[0].capacity=100",
+                "ratelimiter.limits.both.all-of[0].period=1h",
+                "ratelimiter.limits.both.all-of[1].algorithm=sliding-window-counter",
+                "ratelimiter.limits.both.all-of[1].permits=1000",
+                "ratelimiter.limits.both.all-of[1].period=1h",
                 "ratelimiter.http.rules[0].limit=per-ip",
-                "ratelimiter.http.rules[0].paths=/ip").run();
+                "ratelimiter.http.rules[0].paths=/ip",
+                "ratelimiter.http.rules[1].limit=both",
+                "ratelimiter.http.rules[1].paths=/users/**").run();
     }
 
     @BeforeAll
@@ -90,6 +98,9 @@ class RedisSharedLimitTest {
         assertThat(statuses.subList(5, 12)).containsOnly(429);
         assertThat(get(a, "/actuator/health").body()).contains("\"ratelimiter\"")
                 .contains("\"per-ip\":{\"state\":\"redis\"");
+        assertThat(get(a, "/actuator/prometheus").body()).as("instance a made 6 calls to Redis for per-ip")
+                .containsPattern("ratelimiter_backend_calls_seconds_count\\{[^}]*name=\"per-ip\"[^}]*outcome=\"success\"[^}]*\\} 6\\b")
+                .containsPattern("ratelimiter_backend_calls_seconds_count\\{[^}]*name=\"per-ip\"[^}]*outcome=\"failure\"[^}]*\\} 0\\b");
 
         redis.kill();
         HttpResponse<String> answered = get(b, "/ip");
@@ -99,6 +110,12 @@ class RedisSharedLimitTest {
         assertThat(health.statusCode()).isEqualTo(503);
         assertThat(health.body()).contains("\"per-ip\":{\"state\":\"failure-policy\"")
                 .contains("\"policy\":\"FAIL_CLOSED\"");
+        assertThat(get(b, "/users/u1").statusCode()).as("the composite's policy answers too").isEqualTo(429);
+        assertThat(get(b, "/actuator/health").body()).contains("\"both\":{\"state\":\"failure-policy\"");
+        assertThat(get(b, "/actuator/prometheus").body())
+                .containsPattern("ratelimiter_backend_calls_seconds_count\\{[^}]*name=\"per-ip\"[^}]*outcome=\"failure\"[^}]*\\} 1\\b")
+                .containsPattern("ratelimiter_backend_calls_seconds_count\\{[^}]*name=\"both\"[^}]*outcome=\"failure\"[^}]*\\} 1\\b")
+                .containsPattern("ratelimiter_failure_policy_total\\{[^}]*name=\"both\"[^}]*\\} 1\\.0");
 
         redis.restart();
         // Lettuce reconnects on its own; until it has, the policy keeps answering.

@@ -1,0 +1,262 @@
+package dev.ratelimiter.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.KeyedRateLimiter;
+import dev.ratelimiter.SlidingWindow;
+import dev.ratelimiter.TokenBucket;
+import dev.ratelimiter.conformance.FakeClock;
+import dev.ratelimiter.redis.testing.RedisProcess;
+import dev.ratelimiter.redis.testing.RespClient;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Refusals Redis is known to give are answered without a round trip, exactly: the script calls
+ * are counted on a server of this test's own ({@code INFO commandstats}), time is a fake client
+ * clock.
+ */
+class RedisRefusalCacheTest {
+
+    private static final long SECOND = Duration.ofSeconds(1).toNanos();
+
+    private static RedisProcess redis;
+    private static RespClient admin;
+    private static RedisClient client;
+    private static StatefulRedisConnection<String, String> connection;
+
+    private final FakeClock clock = new FakeClock();
+
+    @BeforeAll
+    static void start() {
+        redis = RedisProcess.start();
+        admin = redis.client();
+        client = RedisClient.create(redis.uri());
+        connection = client.connect();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (connection != null) {
+            connection.close();
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        }
+        if (admin != null) {
+            admin.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @BeforeEach
+    void flush() {
+        admin.call("FLUSHALL");
+    }
+
+    private RedisRateLimiters.Builder builder() {
+        return RedisRateLimiters.builder(connection.async())
+                .clientTime(clock, TimeUnit.NANOSECONDS, clock.read())
+                .ttlGrace(Duration.ofHours(1))
+                .timeout(Duration.ofSeconds(30))
+                .failurePolicy(FailurePolicy.propagate());
+    }
+
+    /** @return the script calls Redis has run since it started */
+    private static long scripts() {
+        String stats = admin.callString("INFO", "commandstats");
+        long calls = 0;
+        for (String line : stats.split("\r\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                int from = line.indexOf("calls=") + "calls=".length();
+                calls += Long.parseLong(line.substring(from, line.indexOf(',', from)));
+            }
+        }
+        return calls;
+    }
+
+    @Test
+    void aKnownRefusalCostsNoCallUntilItsRetryAfterExactly() {
+        KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(2, 1, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("k", 2)).isTrue();
+        Decision refused = limiter.decide("k", 1);
+        assertThat(refused.isAllowed()).isFalse();
+        assertThat(refused.retryAfterNanos()).isEqualTo(SECOND);
+        long calls = scripts();
+
+        for (int i = 0; i < 1_000; i++) {
+            assertThat(limiter.tryAcquire("k", 1 + i % 2)).isFalse();
+        }
+        clock.advance(SECOND - 1);
+        assertThat(limiter.tryAcquire("k", 1)).as("1 ns before the retry-after").isFalse();
+        assertThat(scripts()).as("no call for a refusal already known").isEqualTo(calls);
+
+        clock.advance(1);
+        assertThat(limiter.tryAcquire("k", 1)).as("at the retry-after Redis is asked, and grants").isTrue();
+        assertThat(scripts()).isEqualTo(calls + 1);
+        assertThat(limiter.tryAcquire("k", 1)).isFalse();
+        assertThat(scripts()).as("a new refusal is asked for, then remembered").isEqualTo(calls + 2);
+        assertThat(limiter.tryAcquire("other", 1)).as("another key is unaffected").isTrue();
+    }
+
+    @Test
+    void fewerPermitsThanRefusedAreAskedOfRedis() {
+        KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(3, 1, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("k", 2)).isTrue();
+        assertThat(limiter.tryAcquire("k", 2)).isFalse();
+        long calls = scripts();
+        assertThat(limiter.tryAcquire("k", 1)).isTrue();
+        assertThat(scripts()).isEqualTo(calls + 1);
+    }
+
+    @Test
+    void decideAlwaysAsksRedisAndReportsItsFigures() {
+        KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(1, 1, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("k")).isTrue();
+        assertThat(limiter.tryAcquire("k")).isFalse();
+        long calls = scripts();
+        clock.advance(SECOND / 4);
+        Decision d = limiter.decide("k", 1);
+        assertThat(d.isAllowed()).isFalse();
+        assertThat(d.retryAfterNanos()).isEqualTo(SECOND * 3 / 4);
+        assertThat(scripts()).isEqualTo(calls + 1);
+    }
+
+    @Test
+    void aRefundOrResetThroughThisLimiterForgetsTheRefusals() {
+        KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
+        assertThat(limiter.tryAcquire("k")).isTrue();
+        assertThat(limiter.tryAcquire("k")).isFalse();
+        limiter.refund("k", 1);
+        assertThat(limiter.tryAcquire("k")).as("after the refund").isTrue();
+        assertThat(limiter.tryAcquire("k")).isFalse();
+        limiter.reset("k");
+        assertThat(limiter.tryAcquire("k")).as("after the reset").isTrue();
+    }
+
+    @Test
+    void aLargerLimitForgetsTheRefusals() {
+        KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
+        assertThat(limiter.tryAcquire("k")).isTrue();
+        assertThat(limiter.tryAcquire("k")).isFalse();
+        limiter.reconfigure(TokenBucket.of(2, 1, Duration.ofHours(1)));
+        assertThat(limiter.tryAcquire("k")).as("the larger bucket has room").isTrue();
+    }
+
+    @Test
+    void anotherProcessesResetIsSeenAtMostTheMaximumAgeLate() {
+        String prefix = "shared:";
+        TokenBucket limit = TokenBucket.of(1, 1, Duration.ofHours(1));
+        KeyedRateLimiter<String> here = builder().prefix(prefix).build().keyed("api", limit);
+        KeyedRateLimiter<String> there = builder().prefix(prefix).refusalCache(0).build().keyed("api", limit);
+        assertThat(here.tryAcquire("k")).isTrue();
+        assertThat(here.tryAcquire("k")).isFalse();
+        long calls = scripts();
+        there.reset("k");
+        assertThat(here.tryAcquire("k")).as("this one remembers the refusal: the stated exception").isFalse();
+        clock.advance(RedisRateLimiters.Builder.DEFAULT_REFUSAL_MAX_AGE.toNanos() - 1);
+        assertThat(here.tryAcquire("k")).as("1 ns before the maximum age").isFalse();
+        assertThat(scripts()).isEqualTo(calls + 1); // the reset only
+        clock.advance(1);
+        assertThat(here.tryAcquire("k")).as("at the maximum age Redis decides: the reset is seen").isTrue();
+    }
+
+    @Test
+    void theMaximumAgeIsSettable() {
+        KeyedRateLimiter<String> limiter = builder().refusalCache(64, Duration.ofMillis(100)).build()
+                .keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
+        assertThat(limiter.tryAcquire("k")).isTrue();
+        assertThat(limiter.tryAcquire("k")).isFalse();
+        long calls = scripts();
+        clock.advance(Duration.ofMillis(100).toNanos() - 1);
+        assertThat(limiter.tryAcquire("k")).isFalse();
+        assertThat(scripts()).isEqualTo(calls);
+        clock.advance(1);
+        assertThat(limiter.tryAcquire("k")).as("still refused, by Redis").isFalse();
+        assertThat(scripts()).isEqualTo(calls + 1);
+    }
+
+    @Test
+    void turnedOffEveryTryAcquireIsACall() {
+        KeyedRateLimiter<String> limiter = builder().refusalCache(0).build()
+                .keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
+        assertThat(limiter.tryAcquire("k")).isTrue();
+        long calls = scripts();
+        for (int i = 0; i < 10; i++) {
+            assertThat(limiter.tryAcquire("k")).isFalse();
+        }
+        assertThat(scripts()).isEqualTo(calls + 10);
+    }
+
+    @Test
+    void memoryIsBoundedByTheSlots() {
+        // One slot: a refusal of another key replaces the one remembered.
+        KeyedRateLimiter<String> limiter = builder().refusalCache(1).build()
+                .keyed("api", SlidingWindow.counter(1, Duration.ofHours(1)));
+        assertThat(limiter.tryAcquire("a")).isTrue();
+        assertThat(limiter.tryAcquire("b")).isTrue();
+        assertThat(limiter.tryAcquire("a")).isFalse();
+        assertThat(limiter.tryAcquire("b")).isFalse();
+        long calls = scripts();
+        assertThat(limiter.tryAcquire("b")).isFalse();
+        assertThat(scripts()).as("b is remembered").isEqualTo(calls);
+        assertThat(limiter.tryAcquire("a")).isFalse();
+        assertThat(scripts()).as("a was displaced by b: asked again").isEqualTo(calls + 1);
+    }
+
+    @Test
+    void asynchronousTryAcquireUsesTheCacheToo() throws Exception {
+        RedisRateLimiters.KeyedLimiter limiter = builder().build().keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
+        assertThat(limiter.tryAcquireAsync("k", 1).toCompletableFuture().get()).isTrue();
+        assertThat(limiter.tryAcquireAsync("k", 1).toCompletableFuture().get()).isFalse();
+        long calls = scripts();
+        assertThat(limiter.tryAcquireAsync("k", 1).toCompletableFuture().get()).isFalse();
+        assertThat(limiter.tryAcquire("k")).isFalse();
+        assertThat(scripts()).isEqualTo(calls);
+    }
+
+    @Test
+    void onRedisTimeARefusalIsRememberedAndStillRefusesWhileRedisIsDown() {
+        try (RedisProcess own = RedisProcess.start()) {
+            RedisClient c = RedisClient.create(own.uri());
+            try (StatefulRedisConnection<String, String> conn = c.connect()) {
+                KeyedRateLimiter<String> limiter = RedisRateLimiters.builder(conn.async())
+                        .timeout(Duration.ofMillis(500)).failurePolicy(FailurePolicy.failOpen()).build()
+                        .keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
+                assertThat(limiter.tryAcquire("k")).isTrue();
+                assertThat(limiter.tryAcquire("k")).isFalse();
+                own.kill();
+                assertThat(limiter.tryAcquire("k")).as("known refused: no call, so no failure policy").isFalse();
+                assertThat(limiter.tryAcquire("other")).as("unknown: Redis is down, the policy (fail open) answers")
+                        .isTrue();
+            } finally {
+                c.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            }
+        }
+    }
+
+    @Test
+    void theSizeIsCheckedNamingTheValue() {
+        assertThatThrownBy(() -> builder().refusalCache(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("refusalCache entries must be between 0 (off) and 1048576: entries=-1");
+        assertThatThrownBy(() -> builder().refusalCache((1 << 20) + 1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("entries=1048577");
+        assertThat(builder().refusalCache(1 << 20)).isNotNull();
+        assertThatThrownBy(() -> builder().refusalCache(16, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("refusalCache maxAge must be between 1 ms and PT24H: maxAge=PT0S");
+        assertThatThrownBy(() -> builder().refusalCache(16, Duration.ofDays(2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxAge=PT48H");
+        assertThatThrownBy(() -> builder().refusalCache(16, null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("maxAge");
+        assertThatThrownBy(() -> builder().refusalCache(-2, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("entries=-2");
+    }
+}
