@@ -198,15 +198,49 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
      */
     private void remember(Config c, String key, long permits, List<Object> reply, long now, long epoch) {
         RefusalCache refusals = c.refusals;
-        if (refusals == null || ((Long) reply.get(0)) == 1L) {
+        if (refusals == null) {
+            return;
+        }
+        if (((Long) reply.get(0)) == 1L) {
+            refusals.granted(key);
             return;
         }
         long retry = (Long) reply.get(2);
         if (retry <= 0) {
             return; // oversized (never grantable; tryAcquire answers those without a call) or no wait
         }
-        // Compared as now - until < 0, exact since the wait is at most a day (the longest maximum age).
-        refusals.refused(key, permits, now + Math.min(clock.redisTime() ? nanos(retry) : retry, refusalMaxAge), epoch);
+        // Compared as now - until < 0: the wait is at most a day (the longest maximum age); the
+        // retry and reset instants are only read while now is before until.
+        long wait = clock.redisTime() ? nanos(retry) : retry;
+        long reset = (Long) reply.get(3);
+        refusals.refused(key, permits, now + Math.min(wait, refusalMaxAge), now + wait,
+                now + (clock.redisTime() ? nanos(reset) : reset), (Long) reply.get(1), epoch);
+    }
+
+    /**
+     * A decision of one permit answered from the refusal cache, when it holds a refusal of one
+     * permit with nothing remaining: until its retry-after nothing can remain (other decisions
+     * only consume), and the retry-after and the reset count down with the clock, so the decision
+     * is the one Redis would give (under client time, exactly).
+     *
+     * @return the decision, or {@code null} when Redis must be asked
+     */
+    private Decision knownDecision(Config c, String key, long permits, long now) {
+        RefusalCache refusals = c.refusals;
+        if (refusals == null || permits != 1) {
+            return null;
+        }
+        RefusalCache.Entry e = refusals.singlePermitRefusal(key, now);
+        if (e == null) {
+            return null;
+        }
+        return Decision.denied(1, 0, toNanos(e.retryAt - now), toNanos(Math.max(0, e.resetAt - now)),
+                c.args.max);
+    }
+
+    /** @return a span on the clock {@link #now} reads, in nanoseconds */
+    private long toNanos(long span) {
+        return clock.redisTime() ? span : nanos(span);
     }
 
     /** @return whether the refusal cache of {@code c} knows Redis refuses these permits at {@code now} */
@@ -240,7 +274,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         } catch (IllegalStateException outOfRange) {
             return CompletableFuture.failedFuture(outOfRange); // async callers get a failed stage
         }
-        return decideAsync(c, key, permits, now);
+        Decision known = knownDecision(c, key, permits, now);
+        return known != null ? CompletableFuture.completedFuture(known) : decideAsync(c, key, permits, now);
     }
 
     private CompletionStage<Decision> decideAsync(Config c, String key, long permits, long now) {
@@ -287,7 +322,9 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     /** {@link #decide}, an interrupt while waiting for Redis thrown as such (blocking acquires). */
     private Decision decideInterruptibly(String key, long permits) throws InterruptedException {
         Config c = config;
-        return decideInterruptibly(c, key, permits, now(c));
+        long now = now(c);
+        Decision known = knownDecision(c, key, permits, now);
+        return known != null ? known : decideInterruptibly(c, key, permits, now);
     }
 
     private Decision decideInterruptibly(Config c, String key, long permits, long now) throws InterruptedException {
@@ -430,10 +467,21 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     }
 
     /**
-     * Forgets the refusals remembered under {@code c}, once a write that gives permits back (a
-     * reset, a refund) is over, answered or not.
+     * Forgets the refusals remembered under {@code c} and under the current limit, once a write
+     * that gives permits back (a reset, a refund, a reservation given back) is over, answered or
+     * not.
      */
-    private static void forgetRefusals(Config c) {
+    private void forgetRefusals(Config c) {
+        invalidate(c);
+        Config current = config;
+        if (current != c) {
+            // Reconfigured meanwhile: a refusal the new limit was given before this write ran in
+            // Redis must not outlive it either.
+            invalidate(current);
+        }
+    }
+
+    private static void invalidate(Config c) {
         RefusalCache refusals = c.refusals;
         if (refusals != null) {
             refusals.invalidate();
@@ -644,6 +692,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
                     "release", reserved, replaced).join();
         } catch (RuntimeException failed) {
             cause.addSuppressed(failed); // forfeited: only under-admits
+        } finally {
+            forgetRefusals(c); // the reservation's permits may be back: refusals made behind it are stale
         }
     }
 

@@ -781,9 +781,16 @@ public final class RedisRateLimiters {
          * and never refuses what Redis would grant, except after a write that gives permits back
          * in another process (a {@code reset}, a {@code refund}, a larger limit), which it sees at
          * most the smaller of {@code r} and the maximum age late. A {@code reset} or {@code refund} through this limiter, and a
-         * {@code reconfigure}, forget every remembered refusal. {@code decide}, {@code peek} and
-         * blocking acquires always ask Redis ({@code decide} reports figures only Redis knows), and
-         * remember the refusals they are given. While Redis is down, a remembered refusal still
+         * {@code reconfigure}, forget every remembered refusal. {@code decide} and
+         * {@code decideAsync} of one permit are answered from a remembered refusal of one permit
+         * that left nothing remaining (until its retry-after nothing can remain, and the
+         * retry-after and reset count down with the clock: the decision Redis would give); other
+         * decisions, {@code peek} and blocking reservations ask Redis; every decision (not
+         * {@code peek}, not a reservation) remembers the refusals it is given, and a grant forgets
+         * its key's. Under Redis time the cache counts on the local monotonic clock, so it assumes
+         * Redis's clock keeps pace with it: a Redis clock stepped forward (an NTP step, a failover
+         * to a primary whose clock is ahead) may see a refusal answered from memory up to the
+         * maximum age after Redis would grant. While Redis is down, a remembered refusal still
          * refuses: it is known, whatever the failure policy would answer.
          *
          * <p>Memory is bounded: a table of {@code entries} slots (rounded up to a power of two),

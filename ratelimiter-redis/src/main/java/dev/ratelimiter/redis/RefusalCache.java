@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * The reading the entry is dated with: with client time, the very reading sent with the call, in
  * the scripts' units, so the cache refuses exactly when the script would; with Redis time, the
  * local monotonic clock read before the call was sent, which is no later than the script's
- * reading: the remembered refusal ends no later than Redis's own.
+ * reading: the remembered refusal ends no later than Redis's own, as long as Redis's clock keeps
+ * pace with the local one (a Redis clock stepped forward is not seen: at most the maximum age).
  *
  * Bounded memory: a fixed table of `size` slots (a power of two), the key's hash picking the slot;
  * a new refusal replaces whatever the slot held. Expired entries are left in place: they refuse
@@ -38,17 +39,29 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 final class RefusalCache {
 
     /** One remembered refusal. Immutable. */
-    private static final class Entry {
+    static final class Entry {
         final String key;
         final long permits;
-        /** The first reading (units with client time, nanoseconds with Redis time) at which it no longer holds. */
+        /**
+         * The first reading (units with client time, nanoseconds with Redis time) at which it is
+         * no longer used: the refusal's retry-after, or its maximum age if sooner.
+         */
         final long until;
+        /** The reading at which the refused permits conform: the call's reading plus its retry-after. */
+        final long retryAt;
+        /** The reading at which the limit is full again, as the refusal reported it. */
+        final long resetAt;
+        /** The permits the refusal reported remaining. */
+        final long remaining;
         final long epoch;
 
-        Entry(String key, long permits, long until, long epoch) {
+        Entry(String key, long permits, long until, long retryAt, long resetAt, long remaining, long epoch) {
             this.key = key;
             this.permits = permits;
             this.until = until;
+            this.retryAt = retryAt;
+            this.resetAt = resetAt;
+            this.remaining = remaining;
             this.epoch = epoch;
         }
     }
@@ -89,15 +102,44 @@ final class RefusalCache {
     }
 
     /**
+     * @return the refusal of exactly one permit on {@code key} with nothing remaining, still in
+     *     force at {@code now}, or {@code null}: one whose figures are known at any later reading
+     *     before its retry-after (nothing remains until then; retry-after and reset count down)
+     */
+    Entry singlePermitRefusal(String key, long now) {
+        Entry e = slots.get(slot(key));
+        return e != null && e.permits == 1 && e.remaining == 0 && now - e.until < 0 && e.epoch == epoch
+                && e.key.equals(key) ? e : null;
+    }
+
+    /**
      * Remembers a refusal.
      *
      * @param key     the key
      * @param permits the permits refused
-     * @param until   the reading the call was dated with plus the retry-after
-     * @param epoch   {@link #epoch()} read before the call was sent
+     * @param until     the reading the call was dated with plus the retry-after, or its maximum age
+     * @param retryAt   the reading the call was dated with plus the retry-after
+     * @param resetAt   the reading the call was dated with plus the reset it reported
+     * @param remaining the permits it reported remaining
+     * @param epoch     {@link #epoch()} read before the call was sent
      */
-    void refused(String key, long permits, long until, long epoch) {
-        slots.set(slot(key), new Entry(key, permits, until, epoch));
+    void refused(String key, long permits, long until, long retryAt, long resetAt, long remaining, long epoch) {
+        slots.set(slot(key), new Entry(key, permits, until, retryAt, resetAt, remaining, epoch));
+    }
+
+    /**
+     * Forgets the refusal remembered for {@code key}, if any: this limiter was just granted
+     * permits on it (by a clock that stepped back behind the refusal's retry-after), so the
+     * refusal's figures no longer describe the key.
+     *
+     * @param key the key
+     */
+    void granted(String key) {
+        int i = slot(key);
+        Entry e = slots.get(i);
+        if (e != null && e.key.equals(key)) {
+            slots.compareAndSet(i, e, null);
+        }
     }
 
     /** Forgets every refusal: permits may have been given back. Called once the write's call is over. */

@@ -250,20 +250,26 @@ final class ScriptCaller {
 
         @Override
         public boolean complete(List<Object> reply) {
-            return observe(super.complete(reply), true);
+            long end = caller.observer == null ? 0 : System.nanoTime(); // before the dependents run
+            return observe(super.complete(reply), end, true);
         }
 
         @Override
         public boolean completeExceptionally(Throwable failure) {
-            return observe(super.completeExceptionally(failure), false);
+            long end = caller.observer == null ? 0 : System.nanoTime();
+            return observe(super.completeExceptionally(failure), end, false);
         }
 
-        /** Tells the observer, if any, of the call's end, once: when {@code ended} (it won). */
-        private boolean observe(boolean ended, boolean succeeded) {
+        /**
+         * Tells the observer, if any, of the call's end, once: when {@code ended} (it won). The
+         * time is read before the completion ran the stages chained on the call, so it is the
+         * round trip alone.
+         */
+        private boolean observe(boolean ended, long end, boolean succeeded) {
             Observer o = caller.observer;
             if (ended && o != null) {
                 try {
-                    o.called(Math.max(0L, System.nanoTime() - (deadline - caller.timeoutNanos)), succeeded);
+                    o.called(Math.max(0L, end - (deadline - caller.timeoutNanos)), succeeded);
                 } catch (RuntimeException ignored) {
                     // An observer is for metrics: it never changes the call's outcome.
                 }

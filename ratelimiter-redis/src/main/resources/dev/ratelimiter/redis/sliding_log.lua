@@ -206,13 +206,12 @@ return finish({1, limit - live, 0, reset, n}, function()
   if not last_time then
     redis.call('ZADD', key, int(effective - window), '0', int(effective), member)
   elseif last_time == effective and live == n then
-    -- The newest member is the head (no grant is live) and this grant is at its very time: a
-    -- clock behind the head, after a refund of every live grant. The head must not be replaced
-    -- as a grant at the newest member's time would be (the log would forget this grant): the
-    -- log starts again from this grant, its head moved to the start of the grant's window, as
-    -- at a first grant. Nothing is lost: no grant is newer than the head, and every one before
-    -- it is forgotten. (If the ZADD fails after the DEL, the log is empty, which is the same.)
-    redis.call('DEL', key)
+    -- The newest member is the head (no grant is live: a refund took every one) and this grant
+    -- is at its very time (a clock behind the head). The head must not be replaced, as a grant
+    -- at a live grant's time replaces that grant: the log would forget this grant. The set
+    -- holds only the head here (no member is at or before the horizon), so the head moves, in
+    -- place, to the start of this grant's window, as at a first grant, and the grant follows it.
+    -- Still one ZADD first (checked against maxmemory); nothing is lost.
     redis.call('ZADD', key, int(effective - window), newest[1], int(effective), member)
   else
     -- 0 only if a stale member had the same cumulative (2^53 permits ago): it is moved here.

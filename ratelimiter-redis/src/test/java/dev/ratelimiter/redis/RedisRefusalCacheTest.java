@@ -118,16 +118,35 @@ class RedisRefusalCacheTest {
     }
 
     @Test
-    void decideAlwaysAsksRedisAndReportsItsFigures() {
-        KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(1, 1, Duration.ofSeconds(1)));
-        assertThat(limiter.tryAcquire("k")).isTrue();
+    void aDecisionOfOnePermitIsAnsweredFromARefusalLeavingNothingWithRedissFigures() {
+        KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(2, 1, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("k", 2)).isTrue();
         assertThat(limiter.tryAcquire("k")).isFalse();
         long calls = scripts();
         clock.advance(SECOND / 4);
-        Decision d = limiter.decide("k", 1);
-        assertThat(d.isAllowed()).isFalse();
-        assertThat(d.retryAfterNanos()).isEqualTo(SECOND * 3 / 4);
+        Decision known = limiter.decide("k", 1);
+        assertThat(scripts()).as("answered without a call").isEqualTo(calls);
+        assertThat(known.isAllowed()).isFalse();
+        assertThat(known.retryAfterNanos()).isEqualTo(SECOND * 3 / 4);
+        assertThat(known).as("the decision Redis gives at the same instant (peek asks Redis)")
+                .isEqualTo(limiter.peek("k", 1));
         assertThat(scripts()).isEqualTo(calls + 1);
+
+        Decision two = limiter.decide("k", 2);
+        assertThat(scripts()).as("two permits: Redis is asked").isEqualTo(calls + 2);
+        assertThat(two.retryAfterNanos()).isEqualTo(SECOND * 7 / 4);
+    }
+
+    @Test
+    void aRefusalThatLeftPermitsIsNotUsedForDecisions() {
+        KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(3, 1, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("k", 2)).isTrue();
+        assertThat(limiter.decide("k", 2).isAllowed()).as("1 remains").isFalse();
+        long calls = scripts();
+        assertThat(limiter.decide("k", 2).isAllowed()).isFalse();
+        assertThat(scripts()).as("remaining may grow before the retry-after: asked").isEqualTo(calls + 1);
+        assertThat(limiter.tryAcquire("k", 2)).isFalse();
+        assertThat(scripts()).as("but tryAcquire needs no figures").isEqualTo(calls + 1);
     }
 
     @Test
