@@ -247,7 +247,9 @@ class RedisRefusalCacheTest {
         try (RedisProcess own = RedisProcess.start()) {
             RedisClient c = RedisClient.create(own.uri());
             try (StatefulRedisConnection<String, String> conn = c.connect()) {
+                // A maximum age of an hour: however slow the kill, the refusal is still remembered.
                 KeyedRateLimiter<String> limiter = RedisRateLimiters.builder(conn.async())
+                        .refusalCache(1024, Duration.ofHours(1))
                         .timeout(Duration.ofMillis(500)).failurePolicy(FailurePolicy.failOpen()).build()
                         .keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
                 assertThat(limiter.tryAcquire("k")).isTrue();

@@ -231,6 +231,34 @@ public class RateLimiterProperties {
         /** Under {@code fallback-to-local}, how many instances share the limit (each gets its share). */
         private int expectedInstances = 1;
 
+        /**
+         * Refusals remembered per limit, so that a request Redis is known to refuse costs no round
+         * trip (0 turns it off).
+         */
+        private int refusalCache = 1024;
+
+        /**
+         * The longest a refusal is remembered: how late another instance's reset or refund may be
+         * seen here.
+         */
+        private Duration refusalCacheMaxAge = Duration.ofSeconds(1);
+
+        public int getRefusalCache() {
+            return refusalCache;
+        }
+
+        public void setRefusalCache(int refusalCache) {
+            this.refusalCache = refusalCache;
+        }
+
+        public Duration getRefusalCacheMaxAge() {
+            return refusalCacheMaxAge;
+        }
+
+        public void setRefusalCacheMaxAge(Duration refusalCacheMaxAge) {
+            this.refusalCacheMaxAge = refusalCacheMaxAge;
+        }
+
         public String getPrefix() {
             return prefix;
         }

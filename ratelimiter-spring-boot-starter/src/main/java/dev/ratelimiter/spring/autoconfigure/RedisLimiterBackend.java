@@ -66,6 +66,17 @@ final class RedisLimiterBackend implements LimiterBackend {
             throw new InvalidRateLimiterPropertyException(path + "expected-instances", s.getExpectedInstances(),
                     e.getMessage());
         }
+        try {
+            probe.refusalCache(s.getRefusalCache());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRateLimiterPropertyException(path + "refusal-cache", s.getRefusalCache(), e.getMessage());
+        }
+        try {
+            probe.refusalCache(s.getRefusalCache(), s.getRefusalCacheMaxAge());
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new InvalidRateLimiterPropertyException(path + "refusal-cache-max-age", s.getRefusalCacheMaxAge(),
+                    String.valueOf(e.getMessage()));
+        }
     }
 
     static FailurePolicy policy(FailurePolicyKind kind, RateLimiterProperties.Redis s) {
@@ -88,6 +99,7 @@ final class RedisLimiterBackend implements LimiterBackend {
                 .prefix(settings.getPrefix())
                 .timeout(settings.getTimeout())
                 .failurePolicy(policy(k, settings))
+                .refusalCache(settings.getRefusalCache(), settings.getRefusalCacheMaxAge())
                 .failureListener(failureListener)
                 .build());
     }

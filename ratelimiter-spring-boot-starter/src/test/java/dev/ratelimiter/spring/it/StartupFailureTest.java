@@ -192,6 +192,21 @@ class StartupFailureTest {
     }
 
     @Test
+    void aBadRefusalCacheNamesItsProperty() {
+        try (dev.ratelimiter.redis.testing.RedisProcess redis = dev.ratelimiter.redis.testing.RedisProcess.start()) {
+            String port = "spring.data.redis.port=" + redis.port();
+            start(Empty.class, with("ratelimiter.limits.api.backend=redis", "spring.data.redis.host=127.0.0.1", port,
+                    "ratelimiter.redis.refusal-cache=-1"))
+                    .hasMessage("ratelimiter.redis.refusal-cache=-1: refusalCache entries must be between 0 (off) and "
+                            + "1048576: entries=-1");
+            start(Empty.class, with("ratelimiter.limits.api.backend=redis", "spring.data.redis.host=127.0.0.1", port,
+                    "ratelimiter.redis.refusal-cache-max-age=0s"))
+                    .hasMessage("ratelimiter.redis.refusal-cache-max-age=PT0S: refusalCache maxAge must be between "
+                            + "1 ms and PT24H: maxAge=PT0S");
+        }
+    }
+
+    @Test
     void aRedisLimitWithoutRedisOnTheClassPathOrAConnectionSaysWhatToAdd() {
         start(Empty.class, with("ratelimiter.limits.api.backend=redis",
                 "spring.autoconfigure.exclude=org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration"))
