@@ -162,6 +162,28 @@ class RedisRefusalCacheTest {
     }
 
     @Test
+    void aReservationGivenBackForgetsTheRefusalsMadeBehindIt() {
+        // The waiter's sleep: the clock reaches its slot's start, another caller is refused
+        // because the slot is reserved, then the wait is interrupted and the slot given back.
+        java.util.concurrent.atomic.AtomicReference<KeyedRateLimiter<String>> limiter =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        boolean[] refusedBehind = new boolean[1];
+        dev.ratelimiter.Sleeper interrupted = nanos -> {
+            clock.advance(SECOND / 2);
+            refusedBehind[0] = !limiter.get().tryAcquire("k");
+            throw new InterruptedException("interrupted while waiting for the slot");
+        };
+        limiter.set(builder().sleeper(interrupted).build().keyed("api", TokenBucket.of(1, 1, Duration.ofSeconds(1))));
+        assertThat(limiter.get().tryAcquire("k")).isTrue();
+        assertThatThrownBy(() -> limiter.get().tryAcquire("k", 1, Duration.ofSeconds(5)))
+                .isInstanceOf(InterruptedException.class);
+        Thread.interrupted(); // clear the flag the limiter restored
+        assertThat(refusedBehind[0]).as("refused while the slot was reserved").isTrue();
+        clock.advance(SECOND / 2);
+        assertThat(limiter.get().tryAcquire("k")).as("the slot given back is free: the refusal is forgotten").isTrue();
+    }
+
+    @Test
     void aLargerLimitForgetsTheRefusals() {
         KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
         assertThat(limiter.tryAcquire("k")).isTrue();
