@@ -125,10 +125,18 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
      */
     private final String[] argvTemplate;
     private final int[] permitsIndexes;
+    /** The refusals known, per key (see {@link RefusalCache}), or {@code null} when not remembered. */
+    private final RefusalCache refusals;
+    /** The longest a refusal is remembered, on the clock {@link #now} reads. */
+    private final long refusalMaxAge;
 
     CompositeLimiter(ScriptCaller caller, String prefix, String name, Function<? super String, String> groupOf,
                      List<Limit> groupLimits, List<Limit> keyLimits, RedisRateLimiters.Clock clock,
-                     Sleeper sleeper, long graceMs, Function<Limit, FailureHandler> failures) {
+                     Sleeper sleeper, long graceMs, Function<Limit, FailureHandler> failures, int refusalSlots,
+                     long refusalMaxAgeNanos) {
+        this.refusals = refusalSlots == 0 ? null : new RefusalCache(refusalSlots);
+        this.refusalMaxAge = clock.redisTime() ? refusalMaxAgeNanos
+                : Math.max(1, refusalMaxAgeNanos / clock.unitNanos());
         Objects.requireNonNull(name, "name");
         this.groupOf = Objects.requireNonNull(groupOf, "groupOf");
         Objects.requireNonNull(groupLimits, "groupLimits");
@@ -253,14 +261,94 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         Objects.requireNonNull(key, "key");
         Checks.requested(permits);
         String[] keys = keys(key);
-        String[] argv;
+        long now;
         try {
-            argv = argv(permits);
+            now = now();
         } catch (IllegalStateException outOfRange) {
             return CompletableFuture.failedFuture(outOfRange); // async callers get a failed stage
         }
-        return caller.call(SHA, BODY, keys, argv).handle((reply, failure) -> failure == null
-                ? toDecision(reply, permits) : onFailure(key, permits, failure, false));
+        Decision known = knownDecision(key, permits, now);
+        return known != null ? CompletableFuture.completedFuture(known) : decideAsync(keys, key, permits, now);
+    }
+
+    private CompletionStage<Decision> decideAsync(String[] keys, String key, long permits, long now) {
+        long epoch = refusals == null ? 0 : refusals.epoch();
+        return caller.call(SHA, BODY, keys, argvAt(permits, now)).handle((reply, failure) -> {
+            if (failure != null) {
+                return onFailure(key, permits, failure, false);
+            }
+            remember(key, permits, reply, now, epoch);
+            return toDecision(reply, permits);
+        });
+    }
+
+    /**
+     * The reading a decision is dated with, as {@link RedisKeyedLimiter} dates its own: the client
+     * reading in units sent with the call, or under Redis time the local monotonic clock in
+     * nanoseconds, for the refusal cache only.
+     */
+    private long now() {
+        return clock.redisTime() ? clock.deadlineTicker().read() : clock.now(span);
+    }
+
+    /** @return a span on the clock {@link #now} reads, in nanoseconds */
+    private long toNanos(long span) {
+        return clock.redisTime() ? span : nanos(span);
+    }
+
+    /**
+     * Remembers the refusal in a reply, as {@link RedisKeyedLimiter} does: the composite refuses
+     * as many permits or more until the latest retry-after of its refusing limits (by then every
+     * limit grants them, as nothing but time changes a limit in this process's favour), its
+     * remaining the smallest and its reset the largest of the limits'.
+     */
+    private void remember(String key, long permits, List<Object> reply, long now, long epoch) {
+        if (refusals == null) {
+            return;
+        }
+        boolean allowed = true;
+        long remaining = Long.MAX_VALUE;
+        long retry = 0;
+        long reset = 0;
+        for (int i = 0; i < reply.size(); i += 4) {
+            remaining = Math.min(remaining, (Long) reply.get(i + 1));
+            reset = Math.max(reset, (Long) reply.get(i + 3));
+            if (((Long) reply.get(i)) != 1L) {
+                allowed = false;
+                long r = (Long) reply.get(i + 2);
+                if (r < 0) {
+                    return; // never grantable: tryAcquire answers those without a call
+                }
+                retry = Math.max(retry, r);
+            }
+        }
+        if (allowed) {
+            refusals.granted(key);
+            return;
+        }
+        if (retry <= 0) {
+            return;
+        }
+        long wait = clock.redisTime() ? nanos(retry) : retry;
+        refusals.refused(key, permits, now + Math.min(wait, refusalMaxAge), now + wait,
+                now + (clock.redisTime() ? nanos(reset) : reset), remaining, epoch);
+    }
+
+    /** A decision of one permit answered from a remembered refusal, as {@link RedisKeyedLimiter} does; else {@code null}. */
+    private Decision knownDecision(String key, long permits, long now) {
+        if (refusals == null || permits != 1) {
+            return null;
+        }
+        RefusalCache.Entry e = refusals.singlePermitRefusal(key, now);
+        return e == null ? null
+                : Decision.denied(1, 0, toNanos(e.retryAt - now), toNanos(Math.max(0, e.resetAt - now)), max);
+    }
+
+    /** Forgets every remembered refusal once a write that gives permits back is over. */
+    private void forgetRefusals() {
+        if (refusals != null) {
+            refusals.invalidate();
+        }
     }
 
     /** @return the Redis keys of one decision, in the order of {@link #parts} */
@@ -276,8 +364,13 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
 
     /** @return the script's arguments for one decision */
     private String[] argv(long permits) {
+        return argvAt(permits, clock.redisTime() ? 0 : clock.now(span));
+    }
+
+    /** @return the script's arguments for one decision dated {@code now} (a reading of {@link #now}) */
+    private String[] argvAt(long permits, long now) {
         String[] argv = argvTemplate.clone();
-        argv[0] = clock.redisTime() ? "redis" : Long.toString(clock.now(span));
+        argv[0] = clock.redisTime() ? "redis" : Long.toString(now);
         String n = permits == 1 ? "1" : Long.toString(permits);
         for (int i : permitsIndexes) {
             argv[i] = n;
@@ -387,16 +480,32 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
 
     /** {@link #decide}, an interrupt while waiting for Redis thrown as such (blocking acquires). */
     private Decision decideInterruptibly(String key, long permits) throws InterruptedException {
+        if (Thread.interrupted()) {
+            // As a call would: an interrupted caller is told so, also when the answer is known.
+            throw new InterruptedException("interrupted before calling Redis");
+        }
+        long now = now();
+        Decision known = knownDecision(key, permits, now);
+        return known != null ? known : decideInterruptibly(key, permits, now);
+    }
+
+    private Decision decideInterruptibly(String key, long permits, long now) throws InterruptedException {
+        String[] keys = keys(key);
+        long epoch = refusals == null ? 0 : refusals.epoch();
         List<Object> reply;
         try {
-            reply = caller.callSync(SHA, BODY, keys(key), argv(permits));
+            reply = caller.callSync(SHA, BODY, keys, argvAt(permits, now));
         } catch (RedisRateLimiterException failed) {
             return onFailure(key, permits, failed, false);
         }
+        remember(key, permits, reply, now, epoch);
         return toDecision(reply, permits);
     }
 
-    /** As {@link #decide}; a request for more permits than some limit can ever grant makes no round trip. */
+    /**
+     * As {@link #decide}; a request for more permits than some limit can ever grant makes no round
+     * trip, nor one Redis is known to refuse (see {@link RedisRateLimiters.Builder#refusalCache(int)}).
+     */
     @Override
     public boolean tryAcquire(String key, long permits) {
         Objects.requireNonNull(key, "key");
@@ -404,7 +513,15 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         if (permits > max) {
             return false; // never grantable: no round trip
         }
-        return decide(key, permits).isAllowed();
+        long now = now();
+        if (refusals != null && refusals.refuses(key, permits, now)) {
+            return false;
+        }
+        try {
+            return decideInterruptibly(key, permits, now).isAllowed();
+        } catch (InterruptedException e) {
+            throw ScriptCaller.interrupted(e); // not a Redis failure: the policy does not answer it
+        }
     }
 
     /** As {@link #decideAsync}; a request for more permits than some limit can ever grant makes no round trip. */
@@ -415,7 +532,16 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         if (permits > max) {
             return CompletableFuture.completedFuture(false); // never grantable: no round trip
         }
-        return decideAsync(key, permits).thenApply(Decision::isAllowed);
+        long now;
+        try {
+            now = now();
+        } catch (IllegalStateException outOfRange) {
+            return CompletableFuture.failedFuture(outOfRange);
+        }
+        if (refusals != null && refusals.refuses(key, permits, now)) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return decideAsync(keys(key), key, permits, now).thenApply(Decision::isAllowed);
     }
 
     /**
@@ -517,6 +643,8 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
                 local.reset(k);
                 return 0;
             });
+        } finally {
+            forgetRefusals();
         }
     }
 
@@ -537,6 +665,8 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
                 local.refund(k, permits);
                 return 0;
             });
+        } finally {
+            forgetRefusals();
         }
     }
 

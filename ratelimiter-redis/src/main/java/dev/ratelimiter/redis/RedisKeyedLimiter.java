@@ -321,6 +321,10 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     /** {@link #decide}, an interrupt while waiting for Redis thrown as such (blocking acquires). */
     private Decision decideInterruptibly(String key, long permits) throws InterruptedException {
+        if (Thread.interrupted()) {
+            // As a call would: an interrupted caller is told so, also when the answer is known.
+            throw new InterruptedException("interrupted before calling Redis");
+        }
         Config c = config;
         long now = now(c);
         Decision known = knownDecision(c, key, permits, now);

@@ -380,7 +380,7 @@ public final class RedisRateLimiters {
                 groupLimits, keyLimits, clock, sleeper, graceMs, limit -> {
                     FailureHandler h = FailureHandler.of(failurePolicy, limit, clock.deadlineTicker(), failureListener);
                     return events == null ? h : h.withEvents(events);
-                });
+                }, refusalSlots, refusalMaxAgeNanos);
     }
 
     /**
@@ -795,7 +795,7 @@ public final class RedisRateLimiters {
          *
          * <p>Memory is bounded: a table of {@code entries} slots (rounded up to a power of two),
          * a new refusal replacing the one its key's hash shares a slot with; about 40 bytes per
-         * refusal held. Composites do not remember refusals.
+         * refusal held. Composites remember theirs the same way, per key.
          *
          * @param entries the slots per limiter, 0 to turn the cache off (default
          *                {@value #DEFAULT_REFUSAL_CACHE})

@@ -148,14 +148,15 @@ class ListenedRedisFailureTest {
 
             redis.kill();
             calls.clear();
-            assertThat(composite.decide("u", 1).isAllowed()).as("fail closed").isFalse();
+            // Two permits: one would be answered from the refusal remembered above, without a call.
+            assertThat(composite.decide("u", 2).isAllowed()).as("fail closed").isFalse();
             awaitCalls(1);
             assertThat(calls).containsExactly("both failed");
             assertThat(events).containsExactly(
                     "granted both u 2",
                     "denied both u 1",
                     "policy both u FAIL_CLOSED denied RedisRateLimiterException",
-                    "denied both u 1");
+                    "denied both u 2");
             assertThatThrownBy(() -> redisLimiters.listenedComposite("both", null, LIMIT))
                     .isInstanceOf(NullPointerException.class).hasMessage("listener");
             assertThatThrownBy(() -> redisLimiters.listenedComposite("", recorder, LIMIT))

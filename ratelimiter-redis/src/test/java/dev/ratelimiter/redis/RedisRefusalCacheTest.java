@@ -226,6 +226,23 @@ class RedisRefusalCacheTest {
     }
 
     @Test
+    void aCompositeRemembersItsRefusalsPerKey() {
+        CompositeLimiter composite = builder().build().composite("both",
+                TokenBucket.of(2, 1, Duration.ofSeconds(1)), SlidingWindow.log(10, Duration.ofHours(1)));
+        assertThat(composite.tryAcquire("k", 2)).isTrue();
+        assertThat(composite.tryAcquire("k", 1)).isFalse();
+        long calls = scripts();
+        clock.advance(SECOND / 4);
+        assertThat(composite.tryAcquire("k", 1)).isFalse();
+        Decision known = composite.decide("k", 1);
+        assertThat(scripts()).as("no call for a known refusal").isEqualTo(calls);
+        assertThat(known).as("Redis's decision at the same instant").isEqualTo(composite.peek("k", 1));
+        assertThat(composite.tryAcquire("other", 1)).isTrue();
+        composite.refund("k", 1);
+        assertThat(composite.tryAcquire("k", 1)).as("the refund is seen at once").isTrue();
+    }
+
+    @Test
     void turnedOffEveryTryAcquireIsACall() {
         KeyedRateLimiter<String> limiter = builder().refusalCache(0).build()
                 .keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
