@@ -288,7 +288,11 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
      * nanoseconds, for the refusal cache only.
      */
     private long now() {
-        return clock.redisTime() ? clock.deadlineTicker().read() : clock.now(span);
+        if (clock.redisTime()) {
+            // Only the refusal cache reads it: without one, no clock read on the decision path.
+            return refusals == null ? 0 : clock.deadlineTicker().read();
+        }
+        return clock.now(span);
     }
 
     /** @return a span on the clock {@link #now} reads, in nanoseconds */

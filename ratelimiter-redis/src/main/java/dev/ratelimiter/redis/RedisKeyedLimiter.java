@@ -188,7 +188,11 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
      * @throws IllegalStateException if the client reading is out of the scripts' exact range
      */
     private long now(Config c) {
-        return clock.redisTime() ? clock.deadlineTicker().read() : clock.now(c.args.span);
+        if (clock.redisTime()) {
+            // Only the refusal cache reads it: without one, no clock read on the decision path.
+            return c.refusals == null ? 0 : clock.deadlineTicker().read();
+        }
+        return clock.now(c.args.span);
     }
 
     /**

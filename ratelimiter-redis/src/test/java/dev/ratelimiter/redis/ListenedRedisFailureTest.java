@@ -29,6 +29,8 @@ class ListenedRedisFailureTest {
     private final List<String> events = new CopyOnWriteArrayList<>();
     /** The backend calls, apart: they are reported on the thread completing the call, in no set order with the rest. */
     private final List<String> calls = new CopyOnWriteArrayList<>();
+    /** A permit per backend call reported, so a test waits for them without sleeping. */
+    private final java.util.concurrent.Semaphore reported = new java.util.concurrent.Semaphore(0);
     private final RateLimiterListener recorder = new RateLimiterListener() {
         @Override
         public void onGranted(String limiter, Object key, long permits, Decision decision) {
@@ -58,6 +60,7 @@ class ListenedRedisFailureTest {
         public void onBackendCall(String limiter, long nanos, boolean succeeded) {
             assertThat(nanos).isNotNegative().isLessThan(TIMEOUT.toNanos() * 20);
             calls.add(limiter + (succeeded ? " answered" : " failed"));
+            reported.release();
         }
     };
 
@@ -165,15 +168,11 @@ class ListenedRedisFailureTest {
     }
 
     /**
-     * Waits until {@code n} calls are reported: a call is reported by the thread that completes
-     * it, which may still be running when the caller already has its answer. Bounded by
-     * a deadline, not a sleep that makes time pass for the limiter.
+     * Waits until {@code n} more calls are reported: a call is reported by the thread that
+     * completes it, which may still be running when the caller already has its answer. Woken by
+     * the reports themselves, bounded by 10 s; no time passes for the limiters.
      */
     private void awaitCalls(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (calls.size() < n && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            Thread.sleep(1);
-        }
+        assertThat(reported.tryAcquire(n, 10, java.util.concurrent.TimeUnit.SECONDS)).as("%d calls reported", n).isTrue();
     }
 }
