@@ -625,6 +625,10 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         long timeoutNanos = Checks.timeoutNanos(timeout);
         Ticker ticker = clock.deadlineTicker();
         if (c.args.script == Scripts.GCRA) {
+            if (c.refusals != null) {
+                // A reservation may grant: the key's remembered refusal would no longer describe it.
+                c.refusals.granted(key);
+            }
             try {
                 return reserveAndAwait(c, key, permits, timeoutNanos, ticker);
             } catch (RedisRateLimiterException redisFailed) {

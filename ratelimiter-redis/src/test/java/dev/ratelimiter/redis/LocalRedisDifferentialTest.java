@@ -268,6 +268,16 @@ class LocalRedisDifferentialTest {
                 new Step(-1, Step.DECIDE, 1, 0)));
     }
 
+    /** A shrunk failure of the property: a reservation granted, then a clock behind a remembered refusal. */
+    @Test
+    void aReservationForgetsTheRefusalItOutdates() throws InterruptedException {
+        replay(TokenBucket.of(1, 3, Duration.ofMillis(1)), List.of(
+                new Step(0, Step.DECIDE, 1, 0),
+                new Step(0, Step.DECIDE, 1, 0),
+                new Step(333334, Step.BLOCKING, 1, 0),
+                new Step(-1, Step.DECIDE, 1, 0)));
+    }
+
     /** The GCRA scenario: a reading before the limiter's creation. */
     @Test
     void aReadingBeforeCreationFindsTheBucketFullInBoth() throws InterruptedException {
