@@ -27,8 +27,11 @@ import java.util.List;
  * the single limiters do. Cost: a grant allocates one array of 16 + 8 bytes per word (32 bytes
  * for two buckets whose permits cost whole nanoseconds); a refusal allocates nothing.
  */
-/** Several limits' state behind one CAS; see the comment above. Thread-safe, lock-free. */
-final class CompositeCell {
+/**
+ * Several limits' state behind one CAS; see the comment above. Thread-safe, lock-free. Extended
+ * by {@link LocalCompositeLimiter}, which is its own cell (one dependent load less per decision).
+ */
+class CompositeCell {
 
     /** The state of a retired cell; compared by identity. */
     static final long[] RETIRED = new long[0];
@@ -152,12 +155,12 @@ final class CompositeCell {
     }
 
     /** @return the current state, or {@link #RETIRED} */
-    long[] read() {
+    final long[] read() {
         return state;
     }
 
     /** Replaces {@code expected} by {@code next}; {@code true} if it was still the state. */
-    boolean cas(long[] expected, long[] next) {
+    final boolean cas(long[] expected, long[] next) {
         return STATE.compareAndSet(this, expected, next);
     }
 
@@ -166,7 +169,7 @@ final class CompositeCell {
      *
      * @return {@code false} if the cell was retired (nothing written)
      */
-    boolean reset() {
+    final boolean restore() {
         while (true) {
             long[] s = state;
             if (s == RETIRED) {
@@ -183,7 +186,7 @@ final class CompositeCell {
      *
      * @return {@code true} if retired by this call or before
      */
-    boolean retireIfFull(long rel) {
+    final boolean retireIfFull(long rel) {
         while (true) {
             long[] s = state;
             if (s == RETIRED) {

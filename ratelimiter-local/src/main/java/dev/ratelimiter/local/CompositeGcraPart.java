@@ -54,6 +54,21 @@ final class CompositeGcraPart extends CompositePart {
         return new CompositeGcraPart(limit, queue, capacity, permits / gcd, periodNanos / gcd, offset);
     }
 
+    /** Whether the state is one word ({@code r == 1}): then the one-permit path needs only {@link #oneCost} and {@link #oneMaxDebt}. */
+    boolean oneWord() {
+        return !hasQ;
+    }
+
+    /** For a one-word part: the cost of one permit, ns. */
+    long oneCost() {
+        return s1;
+    }
+
+    /** For a one-word part: the largest debt at which one permit is granted, ns (0 for a queue). */
+    long oneMaxDebt() {
+        return queue ? 0 : a1;
+    }
+
     @Override
     void init(long[] s) {
         s[offset] = FULL_F;

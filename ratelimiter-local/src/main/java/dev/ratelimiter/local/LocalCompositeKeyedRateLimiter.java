@@ -367,7 +367,7 @@ public final class LocalCompositeKeyedRateLimiter<K, G> implements KeyedRateLimi
         if (keys != null) {
             CompositeCell c = keys.existing(key);
             if (c != null) {
-                c.reset(); // a retired cell is full already
+                c.restore(); // a retired cell is full already
             }
         }
     }
@@ -383,7 +383,7 @@ public final class LocalCompositeKeyedRateLimiter<K, G> implements KeyedRateLimi
         if (groups != null) {
             CompositeCell c = groups.existing(group);
             if (c != null) {
-                c.reset();
+                c.restore();
             }
         }
     }

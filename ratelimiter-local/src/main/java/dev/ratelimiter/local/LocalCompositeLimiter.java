@@ -38,6 +38,13 @@ import java.util.Objects;
  * reset of the unchanged state and the largest retry-after of the refusing limits; a request above
  * the smallest capacity is refused as exceeding the limit, with the same figures.
  *
+ * The one-permit tryAcquire on limits that are all one-word GCRA parts (r == 1 once the rate is
+ * reduced: "10 per second", "1000 per hour") skips the parts' general arithmetic: each part's
+ * test is "not saturated and debt <= (C - 1) * p" (0 for a queue) and its charge
+ * "max(f, rel) + p", the very figures CompositeGcraPart computes for n == 1 with q == 0; with two
+ * parts (the common burst + sustained pair) the loop is unrolled and the figures are fields.
+ * The same read, the same CAS: the proof above holds unchanged.
+ *
  * Blocking acquires poll, as the Redis composite does: decide; if refused, sleep for the
  * retry-after (the latest among the refusing limits) and decide again, until granted or the
  * timeout cannot be met. Nothing is reserved while waiting, so an interrupt has nothing to give back.
@@ -62,22 +69,51 @@ import java.util.Objects;
  * }
  * }</pre>
  */
-final class LocalCompositeLimiter implements RateLimiter {
+final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
 
     private final List<Limit> limits;
-    private final CompositeCell.Shape shape;
-    private final CompositeCell cell;
     private final Ticker ticker;
     private final Sleeper sleeper;
     private final long origin;
+    /** When every part is a one-word GCRA part (its offset is its index): each one's cost of one permit; else {@code null}. */
+    private final long[] oneCost;
+    /** Likewise, each one's largest debt at which one permit is granted. */
+    private final long[] oneMaxDebt;
+    /** Whether there are exactly two parts, both one-word GCRA parts: then their figures are also these fields. */
+    private final boolean twoWords;
+    private final long cost0;
+    private final long cost1;
+    private final long maxDebt0;
+    private final long maxDebt1;
 
     LocalCompositeLimiter(List<Limit> limits, Ticker ticker, Sleeper sleeper) {
-        this.limits = copy(limits, "limits");
+        super(shape(copy(limits, "limits"), "limits"));
+        List<Limit> given = new ArrayList<>(shape.parts.length);
+        for (CompositePart part : shape.parts) {
+            given.add(part.limit);
+        }
+        this.limits = List.copyOf(given);
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
-        this.shape = shape(this.limits, "limits");
-        this.cell = new CompositeCell(shape);
         this.origin = ticker.read();
+        long[] cost = new long[shape.parts.length];
+        long[] maxDebt = new long[shape.parts.length];
+        boolean oneWord = true;
+        for (int i = 0; i < shape.parts.length; i++) {
+            if (shape.parts[i] instanceof CompositeGcraPart g && g.oneWord()) {
+                cost[i] = g.oneCost();
+                maxDebt[i] = g.oneMaxDebt();
+            } else {
+                oneWord = false;
+            }
+        }
+        this.oneCost = oneWord ? cost : null;
+        this.oneMaxDebt = oneWord ? maxDebt : null;
+        this.twoWords = oneWord && cost.length == 2;
+        this.cost0 = cost[0];
+        this.maxDebt0 = maxDebt[0];
+        this.cost1 = twoWords ? cost[1] : 0;
+        this.maxDebt1 = twoWords ? maxDebt[1] : 0;
     }
 
     /** @return an immutable copy, checked: not empty, no {@code null} */
@@ -115,17 +151,67 @@ final class LocalCompositeLimiter implements RateLimiter {
 
     @Override
     public boolean tryAcquire(long permits) {
+        if (permits == 1 && twoWords) {
+            return tryAcquireTwoWords(rel());
+        }
         Checks.requested(permits);
         if (permits > shape.max) {
             return false;
         }
         long rel = rel();
+        if (permits == 1 && oneCost != null) {
+            return tryAcquireOneWord(rel);
+        }
         while (true) {
-            long[] s = cell.read();
+            long[] s = read();
             if (!shape.fitsAll(s, permits, rel)) {
                 return false;
             }
-            if (cell.cas(s, shape.charged(s, permits, rel))) {
+            if (cas(s, shape.charged(s, permits, rel))) {
+                return true;
+            }
+            Backoff.spin();
+        }
+    }
+
+    /** {@link #tryAcquire(long)} of one permit when every part is one word: the same tests, on the precomputed figures. */
+    private boolean tryAcquireOneWord(long rel) {
+        long[] cost = oneCost;
+        long[] maxDebt = oneMaxDebt;
+        int k = cost.length;
+        while (true) {
+            long[] s = read();
+            for (int i = 0; i < k; i++) {
+                long f = s[i];
+                if (f == CompositeGcraPart.SATURATED_F || (f > rel && Math128.saturatedSubtract(f, rel) > maxDebt[i])) {
+                    return false;
+                }
+            }
+            long[] next = new long[k];
+            for (int i = 0; i < k; i++) {
+                next[i] = Math128.saturatedAdd(Math.max(s[i], rel), cost[i]);
+            }
+            if (cas(s, next)) {
+                return true;
+            }
+            Backoff.spin();
+        }
+    }
+
+    /** {@link #tryAcquireOneWord} unrolled for two parts, their figures in fields. */
+    private boolean tryAcquireTwoWords(long rel) {
+        while (true) {
+            long[] s = read();
+            long f0 = s[0];
+            long f1 = s[1];
+            if (f0 == CompositeGcraPart.SATURATED_F || (f0 > rel && Math128.saturatedSubtract(f0, rel) > maxDebt0)
+                    || f1 == CompositeGcraPart.SATURATED_F || (f1 > rel && Math128.saturatedSubtract(f1, rel) > maxDebt1)) {
+                return false;
+            }
+            long[] next = new long[2];
+            next[0] = Math128.saturatedAdd(Math.max(f0, rel), cost0);
+            next[1] = Math128.saturatedAdd(Math.max(f1, rel), cost1);
+            if (cas(s, next)) {
                 return true;
             }
             Backoff.spin();
@@ -146,7 +232,7 @@ final class LocalCompositeLimiter implements RateLimiter {
 
     private Decision decideAt(long n, long rel, boolean consume) {
         while (true) {
-            long[] s = cell.read();
+            long[] s = read();
             if (n > shape.max) {
                 return Decision.exceeding(n, shape.remaining(s, rel), shape.reset(s, rel), shape.max);
             }
@@ -158,7 +244,7 @@ final class LocalCompositeLimiter implements RateLimiter {
             if (!consume) {
                 return Decision.allowed(n, shape.remaining(next, rel), shape.reset(next, rel), shape.max);
             }
-            if (cell.cas(s, next)) {
+            if (cas(s, next)) {
                 return Decision.allowed(n, shape.remaining(next, rel), shape.reset(next, rel), shape.max);
             }
             Backoff.spin();
@@ -191,19 +277,19 @@ final class LocalCompositeLimiter implements RateLimiter {
 
     @Override
     public long availablePermits() {
-        return shape.remaining(cell.read(), rel());
+        return shape.remaining(read(), rel());
     }
 
     @Override
     public long drain() {
         long rel = rel();
         while (true) {
-            long[] s = cell.read();
+            long[] s = read();
             long n = shape.remaining(s, rel);
             if (n == 0) {
                 return 0;
             }
-            if (cell.cas(s, shape.charged(s, n, rel))) {
+            if (cas(s, shape.charged(s, n, rel))) {
                 return n;
             }
             Backoff.spin();
@@ -212,7 +298,7 @@ final class LocalCompositeLimiter implements RateLimiter {
 
     @Override
     public void reset() {
-        cell.reset();
+        restore();
     }
 
     /** Gives the permits back to every limit at once (each as {@link RateLimiter#refund} says for its family). */
@@ -221,8 +307,8 @@ final class LocalCompositeLimiter implements RateLimiter {
         Checks.requested(permits);
         long rel = rel();
         while (true) {
-            long[] s = cell.read();
-            if (cell.cas(s, shape.refunded(s, permits, rel))) {
+            long[] s = read();
+            if (cas(s, shape.refunded(s, permits, rel))) {
                 return;
             }
             Backoff.spin();

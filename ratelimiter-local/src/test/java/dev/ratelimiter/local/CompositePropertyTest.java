@@ -98,7 +98,7 @@ class CompositePropertyTest {
         @Override
         public String toString() {
             return "+" + advance + (op == 0 ? " decide " + permits : op == 1 ? " peek " + permits
-                    : op == 2 ? " available" : " drain");
+                    : op == 2 ? " available" : op == 3 ? " drain" : " tryAcquire " + permits);
         }
     }
 
@@ -129,8 +129,10 @@ class CompositePropertyTest {
                 net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(1, 120_000_000_000L)));
         Arbitrary<Integer> op = Arbitraries.frequency(
                 net.jqwik.api.Tuple.of(6, 0), net.jqwik.api.Tuple.of(2, 1), net.jqwik.api.Tuple.of(1, 2),
-                net.jqwik.api.Tuple.of(1, 3));
-        Arbitrary<Long> permits = Arbitraries.longs().between(1, 9);
+                net.jqwik.api.Tuple.of(1, 3), net.jqwik.api.Tuple.of(4, 4));
+        Arbitrary<Long> permits = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(1L)),
+                net.jqwik.api.Tuple.of(2, Arbitraries.longs().between(1, 9)));
         return Combinators.combine(advance, op, permits).as(Step::new).list().ofMinSize(1).ofMaxSize(40);
     }
 
@@ -142,7 +144,7 @@ class CompositePropertyTest {
         RateLimiter composite = LocalRateLimiters.composite(limits, clock, clock);
         CompositeModel model = new CompositeModel(limits);
         check(steps, clock, start, model, n -> composite.decide(n), n -> composite.peek(n),
-                composite::availablePermits, composite::drain);
+                composite::availablePermits, composite::drain, n -> composite.tryAcquire(n));
     }
 
     @Property(tries = 200)
@@ -157,12 +159,13 @@ class CompositePropertyTest {
         all.addAll(keyLimits);
         CompositeModel model = new CompositeModel(all);
         check(steps, clock, start, model, n -> keyed.decide("k", n), n -> keyed.peek("k", n),
-                () -> keyed.availablePermits("k"), () -> keyed.drain("k"));
+                () -> keyed.availablePermits("k"), () -> keyed.drain("k"), n -> keyed.tryAcquire("k", n));
     }
 
     private static void check(List<Step> steps, FakeClock clock, long start, CompositeModel model,
                               Function<Long, Decision> decide, Function<Long, Decision> peek,
-                              java.util.function.LongSupplier available, java.util.function.LongSupplier drain) {
+                              java.util.function.LongSupplier available, java.util.function.LongSupplier drain,
+                              java.util.function.LongPredicate tryAcquire) {
         for (Step s : steps) {
             long now = clock.advance(s.advance()) - start;
             switch (s.op()) {
@@ -174,6 +177,8 @@ class CompositePropertyTest {
                     assertThat(peek.apply(s.permits())).as("peek again").isEqualTo(expected);
                 }
                 case 2 -> assertThat(available.getAsLong()).as("%s at %d", s, now).isEqualTo(model.available(now));
+                case 4 -> assertThat(tryAcquire.test(s.permits())).as("%s at %d", s, now)
+                        .isEqualTo(model.decide(s.permits(), now, true).isAllowed());
                 default -> {
                     long n = model.available(now);
                     if (n > 0) {

@@ -44,6 +44,34 @@ class LocalCompositeLimiterTest {
         assertThat(granted).isEqualTo(23);
     }
 
+    /**
+     * A one-permit {@code tryAcquire} on buckets whose state is one word each takes its own path
+     * (two parts unrolled, more parts in a loop): it must decide as {@code decide} does, on a twin
+     * composite sharing the clock, also when the clock goes back.
+     */
+    @Test
+    void oneWordFastPathDecidesAsDecide() {
+        List<List<Limit>> shapes = List.of(
+                List.of(perSecond, perMinute),
+                List.of(TokenBucket.of(1, 1, Duration.ofSeconds(1)), LeakyBucket.queue(2, Duration.ofSeconds(1), 3)),
+                List.of(perSecond, perMinute, LeakyBucket.meter(30, Duration.ofMinutes(1), 10)),
+                List.of(perSecond, TokenBucket.of(7, 3, Duration.ofNanos(1_000_000_007L)))); // r > 1: no fast path
+        java.util.Random random = new java.util.Random(20261203);
+        for (List<Limit> limits : shapes) {
+            RateLimiter fast = LocalRateLimiters.composite(limits, clock, clock);
+            RateLimiter generic = LocalRateLimiters.composite(limits, clock, clock);
+            int granted = 0;
+            for (int i = 0; i < 5_000; i++) {
+                boolean expected = generic.decide(1).isAllowed();
+                assertThat(fast.tryAcquire(1)).as("%s, call %d", limits, i).isEqualTo(expected);
+                granted += expected ? 1 : 0;
+                clock.advance(random.nextInt(10) == 0 ? -random.nextInt(200_000_000) : random.nextInt(150_000_000));
+            }
+            assertThat(fast.availablePermits()).isEqualTo(generic.availablePermits());
+            assertThat(granted).as("%s: some granted, some refused", limits).isBetween(1, 4_999);
+        }
+    }
+
     @Test
     void refusalByOneLimitConsumesNothingFromTheOthers() {
         RateLimiter c = composite(TokenBucket.of(10, 1, Duration.ofSeconds(1)), TokenBucket.of(3, 1, Duration.ofSeconds(1)));
