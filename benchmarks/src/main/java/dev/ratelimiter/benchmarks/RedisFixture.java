@@ -31,6 +31,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -194,6 +196,38 @@ final class RedisFixture implements AutoCloseable {
             total += Long.parseLong(line.substring(at + "calls=".length(), end));
         }
         return total;
+    }
+
+    /**
+     * Reads each command's {@code calls=} and {@code usec=} from an {@code INFO commandstats} reply.
+     *
+     * @param commandstats the reply
+     * @return by command name (lower case, as Redis writes it): {calls, usec}
+     * @throws IllegalArgumentException if a {@code cmdstat_} line lacks either count
+     */
+    static Map<String, long[]> commandStats(String commandstats) {
+        Map<String, long[]> stats = new TreeMap<>();
+        for (String line : commandstats.split("\r?\n")) {
+            if (!line.startsWith("cmdstat_")) {
+                continue;
+            }
+            int colon = line.indexOf(':');
+            stats.put(line.substring("cmdstat_".length(), colon),
+                    new long[] {count(line, "calls="), count(line, "usec=")});
+        }
+        return stats;
+    }
+
+    private static long count(String line, String field) {
+        int at = line.indexOf(field);
+        while (at > 0 && line.charAt(at - 1) != ':' && line.charAt(at - 1) != ',') {
+            at = line.indexOf(field, at + 1); // "usec=" inside "usec_per_call=" does not start a field
+        }
+        int end = at < 0 ? -1 : line.indexOf(',', at);
+        if (at < 0 || end < 0) {
+            throw new IllegalArgumentException("a commandstats line without " + field + ": " + line);
+        }
+        return Long.parseLong(line.substring(at + field.length(), end));
     }
 
     /**

@@ -80,9 +80,18 @@ public final class SuiteTable {
      * @param admittedShare  admitted / (admitted + denied) from the aux counters, or NaN
      * @param sentPerDecision     commands sent / decisions from the aux counters, or NaN
      * @param executedPerDecision commands Redis executed / decisions from the aux counters, or NaN
+     * @param redisMicrosPerCall  Redis's microseconds per script call ({@code scriptMicros} /
+     *                            {@code scriptCalls} from the aux counters), or NaN
      */
     record Run(String shape, String impl, String mode, double figure, String unit, double allocBytesPerOp,
-               double admittedShare, double sentPerDecision, double executedPerDecision) {
+               double admittedShare, double sentPerDecision, double executedPerDecision, double redisMicrosPerCall) {
+
+        /** A run that measured no script time. */
+        Run(String shape, String impl, String mode, double figure, String unit, double allocBytesPerOp,
+            double admittedShare, double sentPerDecision, double executedPerDecision) {
+            this(shape, impl, mode, figure, unit, allocBytesPerOp, admittedShare, sentPerDecision, executedPerDecision,
+                    Double.NaN);
+        }
 
         /** A run that counted no commands. */
         Run(String shape, String impl, String mode, double figure, String unit, double allocBytesPerOp,
@@ -136,7 +145,13 @@ public final class SuiteTable {
             double admitted = Double.NaN;
             double sent = Double.NaN;
             double executed = Double.NaN;
+            double micros = Double.NaN;
             if (run.get("secondaryMetrics") instanceof Map<?, ?> secondary) {
+                if (secondary.get("scriptCalls") instanceof Map<?, ?> calls
+                        && secondary.get("scriptMicros") instanceof Map<?, ?> spent) {
+                    double n = number(calls.get("score"), "scriptCalls of " + benchmark);
+                    micros = n > 0 ? number(spent.get("score"), "scriptMicros of " + benchmark) / n : Double.NaN;
+                }
                 if (secondary.get("gc.alloc.rate.norm") instanceof Map<?, ?> norm) {
                     alloc = number(norm.get("score"), "gc.alloc.rate.norm of " + benchmark);
                 }
@@ -158,7 +173,7 @@ public final class SuiteTable {
             }
             Object impl = params.get("impl");
             result.add(new Run(shape.toString(), impl == null ? NO_IMPL : String.valueOf(impl), mode, figure,
-                    String.valueOf(primary.get("scoreUnit")), alloc, admitted, sent, executed));
+                    String.valueOf(primary.get("scoreUnit")), alloc, admitted, sent, executed, micros));
         }
         return result;
     }
@@ -269,7 +284,55 @@ public final class SuiteTable {
                 appendPlainRow(out, row, widths);
             }
         }
+        appendScriptTimes(out, runs, markdown);
         return out.toString();
+    }
+
+    /** The parameter that tells this project's script from its floor ({@link ScriptTimeBenchmark}). */
+    private static final String OURS = " variant=ours";
+    private static final String FLOOR = " variant=floor";
+
+    /**
+     * Appends, when the run measured script time, a table of Redis's microseconds per call: for
+     * each shape this project's script, its floor, and their ratio (the target: at most 1.2).
+     */
+    private static void appendScriptTimes(StringBuilder out, List<Run> runs, boolean markdown) {
+        Map<String, Run> byShape = new LinkedHashMap<>();
+        for (Run r : runs) {
+            if (!Double.isNaN(r.redisMicrosPerCall())) {
+                byShape.put(r.shape(), r);
+            }
+        }
+        if (byShape.isEmpty()) {
+            return;
+        }
+        List<String> header = List.of("script shape", "us/call", "floor us/call", "x floor");
+        List<List<String>> table = new ArrayList<>();
+        for (Run r : byShape.values()) {
+            if (r.shape().contains(FLOOR) && byShape.containsKey(r.shape().replace(FLOOR, OURS))) {
+                continue; // shown beside its script
+            }
+            Run floor = r.shape().contains(OURS) ? byShape.get(r.shape().replace(OURS, FLOOR)) : null;
+            table.add(List.of(r.shape().replace(OURS, ""), fixed(r.redisMicrosPerCall(), 2),
+                    floor == null ? "" : fixed(floor.redisMicrosPerCall(), 2),
+                    floor == null || floor.redisMicrosPerCall() <= 0 ? ""
+                            : fixed(r.redisMicrosPerCall() / floor.redisMicrosPerCall(), 2)));
+        }
+        String title = "Redis time per script call (INFO commandstats, usec of EVALSHA / calls);"
+                + " x floor: script / floor, the target at most 1.20";
+        if (markdown) {
+            out.append('\n').append(title).append("\n\n");
+            out.append("| ").append(String.join(" | ", header)).append(" |\n");
+            out.append("|---").append("|---:".repeat(header.size() - 1)).append("|\n");
+            for (List<String> row : table) {
+                out.append("| ").append(String.join(" | ", row)).append(" |\n");
+            }
+        } else {
+            out.append("\n== ").append(title).append('\n');
+            for (List<String> row : table) {
+                out.append(String.format(Locale.ROOT, "%-60s %10s %14s %8s%n", row.toArray()));
+            }
+        }
     }
 
     /** The half-admitted shape runs on a fake clock: comparing it with nanoTime would mean nothing. */
