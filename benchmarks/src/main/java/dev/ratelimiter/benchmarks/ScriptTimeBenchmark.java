@@ -41,11 +41,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * server's {@code SLOWLOG}), making the same Redis commands and doing no arithmetic. The set-up
  * checks that both make the same commands, call for call ({@code INFO commandstats}).
  *
- * <p>The figure that matters is not the score (synchronous calls, bound by the round trip) but
- * the aux counters {@code scriptMicros} and {@code scriptCalls}: the {@code usec} and
- * {@code calls} of {@code cmdstat_evalsha} over the iteration, so Redis's own time per call;
- * {@link SuiteTable} prints it for {@code variant=ours} and {@code variant=floor} and their ratio
- * (the target: at most 1.2).
+ * <p>Each operation is one synchronous call of this project's script on one {@code redis-server}
+ * and one of the floor on a second one, so the two are measured interleaved, under the same
+ * load of the machine. The figure that matters is not the score (bound by the round trips) but
+ * the aux counters: {@code scriptMicros} / {@code scriptCalls} and {@code floorMicros} /
+ * {@code floorCalls}, the {@code usec} and {@code calls} of {@code cmdstat_evalsha} of each
+ * server over the iteration, so Redis's own time per call; {@link SuiteTable} prints both and
+ * their ratio (the target: at most 1.2).
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ScriptTimeBenchmark -rf json -rff
  * scripts.json}, then {@code SuiteTable scripts.json}.
@@ -62,10 +64,6 @@ public class ScriptTimeBenchmark {
     /** The script: of a token bucket, a sliding window counter, a sliding window log, a composite of two token buckets. */
     @Param({"tokenBucket", "slidingCounter", "slidingLog", "composite"})
     public String script;
-
-    /** {@code ours}, this project's script, or {@code floor}, the floor script on the same keys and arguments. */
-    @Param({"ours", "floor"})
-    public String variant;
 
     /** How many calls of each variant the set-up compares. */
     static final int CHECK_CALLS = 200;
@@ -103,8 +101,11 @@ public class ScriptTimeBenchmark {
                     return {{1, 999999999999, 0, 1000, 1}, {1, 999999999999, 0, 1000, 1}}""");
 
     private RedisFixture redis;
+    private RedisFixture floorRedis;
     private RedisCommands<String, String> sync;
-    private Runnable call;
+    private RedisCommands<String, String> floorSync;
+    private Runnable ours;
+    private Runnable floor;
 
     /**
      * Starts the server, builds both variants, captures the arguments, compares the commands.
@@ -117,42 +118,37 @@ public class ScriptTimeBenchmark {
     public void setUp() throws IOException, InterruptedException {
         redis = RedisFixture.start();
         try {
+            floorRedis = RedisFixture.start();
             sync = redis.connection().sync();
-            Runnable ours = ours(script);
+            floorSync = floorRedis.connection().sync();
+            ours = ours(script);
             for (int i = 0; i < 3; i++) {
                 ours.run(); // creates the state: the measured calls find it
             }
             List<String> sent = capture(ours);
-            Runnable floor = floor(sent);
-            Map<String, Long> oursCommands = commandsPerCall(ours);
-            sync.flushall(); // the floor writes constants: it must not leave them to ours
-            Map<String, Long> floorCommands = commandsPerCall(floor);
-            sync.flushall();
-            for (int i = 0; i < 3; i++) {
-                ours.run(); // both variants are measured on the state ours writes
-            }
+            floor = floor(sent);
+            Map<String, Long> oursCommands = commandsPerCall(sync, ours);
+            Map<String, Long> floorCommands = commandsPerCall(floorSync, floor);
             if (!oursCommands.equals(floorCommands)) {
                 throw new IllegalStateException("the floor of " + script + " must make its commands: per "
                         + CHECK_CALLS + " calls, ours " + oursCommands + ", floor " + floorCommands);
             }
-            call = switch (variant) {
-                case "ours" -> ours;
-                case "floor" -> floor;
-                default -> throw new IllegalStateException("variant must be ours or floor: variant=" + variant);
-            };
-            System.out.println("# " + redis.describe() + "; script " + script + ", " + variant + "; per call "
-                    + oursCommands + " / " + CHECK_CALLS + "; arguments " + sent);
+            System.out.println("# " + redis.describe() + " and another for the floor; script " + script
+                    + "; per call " + oursCommands + " / " + CHECK_CALLS + "; arguments " + sent);
         } catch (RuntimeException | Error e) {
-            redis.close(); // JMH runs no tear-down after a failed set-up
+            tearDown(); // JMH runs no tear-down after a failed set-up
             throw e;
         }
     }
 
-    /** Disconnects and stops the server. */
+    /** Disconnects and stops the servers. */
     @TearDown(Level.Trial)
     public void tearDown() {
         if (redis != null) {
             redis.close();
+        }
+        if (floorRedis != null) {
+            floorRedis.close();
         }
     }
 
@@ -211,20 +207,20 @@ public class ScriptTimeBenchmark {
     }
 
     private Runnable floor(List<String> sent) {
-        String sha = sync.scriptLoad(FLOORS.get(script));
+        String sha = floorSync.scriptLoad(FLOORS.get(script));
         int numKeys = Integer.parseInt(sent.get(1));
         String[] keys = sent.subList(2, 2 + numKeys).toArray(new String[0]);
         String[] argv = sent.subList(2 + numKeys, sent.size()).toArray(new String[0]);
         return () -> {
-            List<Object> reply = sync.evalsha(sha, ScriptOutputType.MULTI, keys, argv);
+            List<Object> reply = floorSync.evalsha(sha, ScriptOutputType.MULTI, keys, argv);
             if (reply == null || reply.isEmpty()) {
                 throw new IllegalStateException("the floor of " + script + " replied " + reply);
             }
         };
     }
 
-    /** @return for each command but EVALSHA and INFO, how many {@link #CHECK_CALLS} calls of {@code call} made */
-    private Map<String, Long> commandsPerCall(Runnable call) {
+    /** @return for each command but EVALSHA and INFO, how many {@link #CHECK_CALLS} calls of {@code call} made on {@code sync}'s server */
+    private static Map<String, Long> commandsPerCall(RedisCommands<String, String> sync, Runnable call) {
         Map<String, long[]> before = RedisFixture.commandStats(sync.info("commandstats"));
         for (int i = 0; i < CHECK_CALLS; i++) {
             call.run();
@@ -240,7 +236,7 @@ public class ScriptTimeBenchmark {
         return made;
     }
 
-    /** The iteration's counters: Redis's own count and time of {@code EVALSHA}, the measured script's calls. */
+    /** The iteration's counters: each server's own count and time of {@code EVALSHA}. */
     @State(Scope.Thread)
     @AuxCounters(AuxCounters.Type.EVENTS)
     public static class Counters {
@@ -251,7 +247,14 @@ public class ScriptTimeBenchmark {
         /** The microseconds Redis spent in them ({@code usec} of {@code cmdstat_evalsha}). */
         public long scriptMicros;
 
+        /** {@code EVALSHA} calls of the floor the second server executed. */
+        public long floorCalls;
+
+        /** The microseconds it spent in them. */
+        public long floorMicros;
+
         private long[] before;
+        private long[] floorBefore;
 
         /**
          * Takes the first reading.
@@ -262,7 +265,10 @@ public class ScriptTimeBenchmark {
         public void begin(ScriptTimeBenchmark benchmark) {
             scriptCalls = 0;
             scriptMicros = 0;
-            before = benchmark.evalsha();
+            floorCalls = 0;
+            floorMicros = 0;
+            before = evalsha(benchmark.sync);
+            floorBefore = evalsha(benchmark.floorSync);
         }
 
         /**
@@ -272,23 +278,27 @@ public class ScriptTimeBenchmark {
          */
         @TearDown(Level.Iteration)
         public void end(ScriptTimeBenchmark benchmark) {
-            long[] after = benchmark.evalsha();
+            long[] after = evalsha(benchmark.sync);
             scriptCalls = after[0] - before[0];
             scriptMicros = after[1] - before[1];
+            long[] floorAfter = evalsha(benchmark.floorSync);
+            floorCalls = floorAfter[0] - floorBefore[0];
+            floorMicros = floorAfter[1] - floorBefore[1];
         }
     }
 
-    private long[] evalsha() {
+    private static long[] evalsha(RedisCommands<String, String> sync) {
         return RedisFixture.commandStats(sync.info("commandstats")).getOrDefault("evalsha", new long[2]);
     }
 
     /**
-     * One synchronous call of the variant.
+     * One synchronous call of this project's script, then one of the floor.
      *
      * @param counters the iteration's counters (read by JMH)
      */
     @Benchmark
     public void call(Counters counters) {
-        call.run();
+        ours.run();
+        floor.run();
     }
 }

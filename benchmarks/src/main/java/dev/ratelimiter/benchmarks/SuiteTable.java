@@ -82,15 +82,18 @@ public final class SuiteTable {
      * @param executedPerDecision commands Redis executed / decisions from the aux counters, or NaN
      * @param redisMicrosPerCall  Redis's microseconds per script call ({@code scriptMicros} /
      *                            {@code scriptCalls} from the aux counters), or NaN
+     * @param floorMicrosPerCall  likewise of the floor script measured beside it ({@code floorMicros} /
+     *                            {@code floorCalls}), or NaN
      */
     record Run(String shape, String impl, String mode, double figure, String unit, double allocBytesPerOp,
-               double admittedShare, double sentPerDecision, double executedPerDecision, double redisMicrosPerCall) {
+               double admittedShare, double sentPerDecision, double executedPerDecision, double redisMicrosPerCall,
+               double floorMicrosPerCall) {
 
         /** A run that measured no script time. */
         Run(String shape, String impl, String mode, double figure, String unit, double allocBytesPerOp,
             double admittedShare, double sentPerDecision, double executedPerDecision) {
             this(shape, impl, mode, figure, unit, allocBytesPerOp, admittedShare, sentPerDecision, executedPerDecision,
-                    Double.NaN);
+                    Double.NaN, Double.NaN);
         }
 
         /** A run that counted no commands. */
@@ -146,12 +149,10 @@ public final class SuiteTable {
             double sent = Double.NaN;
             double executed = Double.NaN;
             double micros = Double.NaN;
+            double floorMicros = Double.NaN;
             if (run.get("secondaryMetrics") instanceof Map<?, ?> secondary) {
-                if (secondary.get("scriptCalls") instanceof Map<?, ?> calls
-                        && secondary.get("scriptMicros") instanceof Map<?, ?> spent) {
-                    double n = number(calls.get("score"), "scriptCalls of " + benchmark);
-                    micros = n > 0 ? number(spent.get("score"), "scriptMicros of " + benchmark) / n : Double.NaN;
-                }
+                micros = perCall(secondary, "scriptMicros", "scriptCalls", benchmark);
+                floorMicros = perCall(secondary, "floorMicros", "floorCalls", benchmark);
                 if (secondary.get("gc.alloc.rate.norm") instanceof Map<?, ?> norm) {
                     alloc = number(norm.get("score"), "gc.alloc.rate.norm of " + benchmark);
                 }
@@ -173,7 +174,8 @@ public final class SuiteTable {
             }
             Object impl = params.get("impl");
             result.add(new Run(shape.toString(), impl == null ? NO_IMPL : String.valueOf(impl), mode, figure,
-                    String.valueOf(primary.get("scoreUnit")), alloc, admitted, sent, executed, micros));
+                    String.valueOf(primary.get("scoreUnit")), alloc, admitted, sent, executed, micros,
+                    floorMicros));
         }
         return result;
     }
@@ -288,36 +290,34 @@ public final class SuiteTable {
         return out.toString();
     }
 
-    /** The parameter that tells this project's script from its floor ({@link ScriptTimeBenchmark}). */
-    private static final String OURS = " variant=ours";
-    private static final String FLOOR = " variant=floor";
+    /** @return the aux counter {@code total} divided by the aux counter {@code count}, or NaN without them */
+    private static double perCall(Map<?, ?> secondary, String total, String count, String benchmark) {
+        if (secondary.get(count) instanceof Map<?, ?> calls && secondary.get(total) instanceof Map<?, ?> spent) {
+            double n = number(calls.get("score"), count + " of " + benchmark);
+            return n > 0 ? number(spent.get("score"), total + " of " + benchmark) / n : Double.NaN;
+        }
+        return Double.NaN;
+    }
 
     /**
-     * Appends, when the run measured script time, a table of Redis's microseconds per call: for
-     * each shape this project's script, its floor, and their ratio (the target: at most 1.2).
+     * Appends, when the run measured script time ({@link ScriptTimeBenchmark}), a table of
+     * Redis's microseconds per call: for each shape this project's script, the floor measured
+     * beside it, and their ratio (the target: at most 1.2).
      */
     private static void appendScriptTimes(StringBuilder out, List<Run> runs, boolean markdown) {
-        Map<String, Run> byShape = new LinkedHashMap<>();
+        List<List<String>> table = new ArrayList<>();
         for (Run r : runs) {
-            if (!Double.isNaN(r.redisMicrosPerCall())) {
-                byShape.put(r.shape(), r);
+            if (Double.isNaN(r.redisMicrosPerCall())) {
+                continue;
             }
+            double floor = r.floorMicrosPerCall();
+            table.add(List.of(r.shape(), fixed(r.redisMicrosPerCall(), 2), Double.isNaN(floor) ? "" : fixed(floor, 2),
+                    Double.isNaN(floor) || floor <= 0 ? "" : fixed(r.redisMicrosPerCall() / floor, 2)));
         }
-        if (byShape.isEmpty()) {
+        if (table.isEmpty()) {
             return;
         }
         List<String> header = List.of("script shape", "us/call", "floor us/call", "x floor");
-        List<List<String>> table = new ArrayList<>();
-        for (Run r : byShape.values()) {
-            if (r.shape().contains(FLOOR) && byShape.containsKey(r.shape().replace(FLOOR, OURS))) {
-                continue; // shown beside its script
-            }
-            Run floor = r.shape().contains(OURS) ? byShape.get(r.shape().replace(OURS, FLOOR)) : null;
-            table.add(List.of(r.shape().replace(OURS, ""), fixed(r.redisMicrosPerCall(), 2),
-                    floor == null ? "" : fixed(floor.redisMicrosPerCall(), 2),
-                    floor == null || floor.redisMicrosPerCall() <= 0 ? ""
-                            : fixed(r.redisMicrosPerCall() / floor.redisMicrosPerCall(), 2)));
-        }
         String title = "Redis time per script call (INFO commandstats, usec of EVALSHA / calls);"
                 + " x floor: script / floor, the target at most 1.20";
         if (markdown) {
@@ -329,8 +329,9 @@ public final class SuiteTable {
             }
         } else {
             out.append("\n== ").append(title).append('\n');
+            out.append(String.format(Locale.ROOT, "%-55s %10s %14s %8s%n", header.toArray()));
             for (List<String> row : table) {
-                out.append(String.format(Locale.ROOT, "%-60s %10s %14s %8s%n", row.toArray()));
+                out.append(String.format(Locale.ROOT, "%-55s %10s %14s %8s%n", row.toArray()));
             }
         }
     }

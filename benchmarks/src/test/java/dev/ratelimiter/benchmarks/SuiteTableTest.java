@@ -184,29 +184,29 @@ class SuiteTableTest {
                         + " must be a JSON object, found: null");
     }
 
-    private static String scriptTime(String script, String variant, double calls, double micros) {
-        return run("ScriptTimeBenchmark.call", "thrpt", "{\"script\": \"" + script + "\", \"variant\": \"" + variant + "\"}",
+    private static String scriptTime(String script, double calls, double micros, String floor) {
+        return run("ScriptTimeBenchmark.call", "thrpt", "{\"script\": \"" + script + "\"}",
                 9000.0, "ops/s", "", "{\"scriptCalls\": {\"score\": " + calls + ", \"scoreUnit\": \"#\"},"
-                        + " \"scriptMicros\": {\"score\": " + micros + ", \"scoreUnit\": \"#\"}}");
+                        + " \"scriptMicros\": {\"score\": " + micros + ", \"scoreUnit\": \"#\"}" + floor + "}");
     }
 
     @Test
     void scriptTimeIsPrintedBesideItsFloorWithTheRatio() {
-        String json = "[\n" + scriptTime("tokenBucket", "ours", 1000, 12_600) + ",\n"
-                + scriptTime("tokenBucket", "floor", 2000, 10_000) + ",\n"
-                + scriptTime("slidingLog", "ours", 100, 700) + ",\n"
+        String json = "[\n" + scriptTime("tokenBucket", 1000, 12_600,
+                ", \"floorCalls\": {\"score\": 2000, \"scoreUnit\": \"#\"},"
+                        + " \"floorMicros\": {\"score\": 10000, \"scoreUnit\": \"#\"}") + ",\n"
+                + scriptTime("slidingLog", 100, 700, "") + ",\n"
                 + thrpt("LocalAcquireBenchmark.oneThread", "tokenBucket", 30.0) + "\n]";
         List<Run> runs = SuiteTable.parse(json);
         assertThat(runs.get(0).redisMicrosPerCall()).isEqualTo(12.6);
-        assertThat(runs.get(1).redisMicrosPerCall()).isEqualTo(5.0);
-        assertThat(runs.get(3).redisMicrosPerCall()).isNaN();
+        assertThat(runs.get(0).floorMicrosPerCall()).isEqualTo(5.0);
+        assertThat(runs.get(1).floorMicrosPerCall()).isNaN();
+        assertThat(runs.get(2).redisMicrosPerCall()).isNaN();
 
         String report = SuiteTable.report(runs, false);
         String times = report.substring(report.indexOf("== Redis time per script call"));
-        // 12.6 us against the floor's 5.0: 2.52; the floor has no row of its own; a script without
-        // a floor in the run shows its time alone.
+        // 12.6 us against the floor's 5.0: 2.52; a run without a floor shows its time alone.
         assertThat(times).containsPattern("ScriptTimeBenchmark.call script=tokenBucket \\[thrpt\\] +12\\.60 +5\\.00 +2\\.52");
-        assertThat(times).doesNotContain("variant=floor");
         assertThat(times).containsPattern("script=slidingLog \\[thrpt\\] +7\\.00\\s*\n");
         assertThat(times).doesNotContain("LocalAcquireBenchmark");
 
