@@ -40,7 +40,9 @@
 --   'drain': a grant of every permit available now (nothing written when none is). Returns the
 --     decision's reply with the permits taken at index 5.
 -- A granted decision's reply carries n at index 5 too (ignored by decisions).
-local now = read_now(ARGV[1])
+-- pre_now and pre_stored: the time and the state gcra_fast.lua read before falling through to
+-- this general script (nil when it did not, as under an operation or in a composite).
+local now = pre_now or read_now(ARGV[1])
 local cap, rate, period, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local queue = ARGV[6] == '1'
 local units_per_ms, grace_ms = tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -81,7 +83,8 @@ if mode == 'reset' then
   return {1}
 end
 
-local stored = redis.call('GET', KEYS[1])
+local stored
+if pre_now then stored = pre_stored else stored = redis.call('GET', KEYS[1]) end
 local raw_f, raw_q = parse(stored)
 local f, q = raw_f, raw_q
 
