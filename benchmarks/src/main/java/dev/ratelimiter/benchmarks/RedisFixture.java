@@ -184,16 +184,10 @@ final class RedisFixture implements AutoCloseable {
      */
     static long executedCommands(String commandstats) {
         long total = 0;
-        for (String line : commandstats.split("\r?\n")) {
-            if (!line.startsWith("cmdstat_") || line.startsWith("cmdstat_info:")) {
-                continue;
+        for (Map.Entry<String, long[]> command : commandStats(commandstats).entrySet()) {
+            if (!command.getKey().equals("info")) {
+                total += command.getValue()[0];
             }
-            int at = line.indexOf("calls=");
-            int end = at < 0 ? -1 : line.indexOf(',', at);
-            if (at < 0 || end < 0) {
-                throw new IllegalArgumentException("a commandstats line without calls=: " + line);
-            }
-            total += Long.parseLong(line.substring(at + "calls=".length(), end));
         }
         return total;
     }

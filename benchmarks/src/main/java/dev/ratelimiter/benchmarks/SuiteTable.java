@@ -266,12 +266,7 @@ public final class SuiteTable {
                 + " times and p99: best peer / figure); x ceiling: figure / ceiling;"
                 + " cmds/decision: sent (executed by Redis, script calls included)";
         if (markdown) {
-            out.append(title).append("\n\n");
-            out.append("| ").append(String.join(" | ", header)).append(" |\n");
-            out.append("|---|---").append("|---:".repeat(header.size() - 2)).append("|\n");
-            for (List<String> row : table) {
-                out.append("| ").append(String.join(" | ", row)).append(" |\n");
-            }
+            appendMarkdown(out, title, header, table, 2);
         } else {
             out.append("== ").append(title).append('\n');
             int[] widths = new int[header.size()];
@@ -321,18 +316,25 @@ public final class SuiteTable {
         String title = "Redis time per script call (INFO commandstats, usec of EVALSHA / calls);"
                 + " x floor: script / floor, the target at most 1.20";
         if (markdown) {
-            out.append('\n').append(title).append("\n\n");
-            out.append("| ").append(String.join(" | ", header)).append(" |\n");
-            out.append("|---").append("|---:".repeat(header.size() - 1)).append("|\n");
-            for (List<String> row : table) {
-                out.append("| ").append(String.join(" | ", row)).append(" |\n");
-            }
+            out.append('\n');
+            appendMarkdown(out, title, header, table, 1);
         } else {
             out.append("\n== ").append(title).append('\n');
             out.append(String.format(Locale.ROOT, "%-55s %10s %14s %8s%n", header.toArray()));
             for (List<String> row : table) {
                 out.append(String.format(Locale.ROOT, "%-55s %10s %14s %8s%n", row.toArray()));
             }
+        }
+    }
+
+    /** A Markdown table under its title: the first {@code textColumns} left-aligned, the others right-aligned. */
+    private static void appendMarkdown(StringBuilder out, String title, List<String> header, List<List<String>> table,
+                                       int textColumns) {
+        out.append(title).append("\n\n");
+        out.append("| ").append(String.join(" | ", header)).append(" |\n");
+        out.append("|---".repeat(textColumns)).append("|---:".repeat(header.size() - textColumns)).append("|\n");
+        for (List<String> row : table) {
+            out.append("| ").append(String.join(" | ", row)).append(" |\n");
         }
     }
 

@@ -38,11 +38,11 @@ import java.util.Objects;
  * reset of the unchanged state and the largest retry-after of the refusing limits; a request above
  * the smallest capacity is refused as exceeding the limit, with the same figures.
  *
- * The one-permit tryAcquire on limits that are all one-word GCRA parts (r == 1 once the rate is
+ * The one-permit tryAcquire on two limits that are both one-word GCRA parts (r == 1 once the rate is
  * reduced: "10 per second", "1000 per hour") skips the parts' general arithmetic: each part's
  * test is "not saturated and debt <= (C - 1) * p" (0 for a queue) and its charge
- * "max(f, rel) + p", the very figures CompositeGcraPart computes for n == 1 with q == 0; with two
- * parts (the common burst + sustained pair) the loop is unrolled and the figures are fields.
+ * "max(f, rel) + p", the very figures CompositeGcraPart computes for n == 1 with q == 0. It is
+ * taken for two parts (the common burst + sustained pair), unrolled, their figures in fields.
  * The same read, the same CAS: the proof above holds unchanged.
  *
  * Blocking acquires poll, as the Redis composite does: decide; if refused, sleep for the
@@ -75,11 +75,7 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
     private final Ticker ticker;
     private final Sleeper sleeper;
     private final long origin;
-    /** When every part is a one-word GCRA part (its offset is its index): each one's cost of one permit; else {@code null}. */
-    private final long[] oneCost;
-    /** Likewise, each one's largest debt at which one permit is granted. */
-    private final long[] oneMaxDebt;
-    /** Whether there are exactly two parts, both one-word GCRA parts: then their figures are also these fields. */
+    /** Whether there are exactly two parts, both one-word GCRA parts: then their one-permit figures are these. */
     private final boolean twoWords;
     private final long cost0;
     private final long cost1;
@@ -96,24 +92,16 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         this.origin = ticker.read();
-        long[] cost = new long[shape.parts.length];
-        long[] maxDebt = new long[shape.parts.length];
-        boolean oneWord = true;
-        for (int i = 0; i < shape.parts.length; i++) {
-            if (shape.parts[i] instanceof CompositeGcraPart g && g.oneWord()) {
-                cost[i] = g.oneCost();
-                maxDebt[i] = g.oneMaxDebt();
-            } else {
-                oneWord = false;
-            }
-        }
-        this.oneCost = oneWord ? cost : null;
-        this.oneMaxDebt = oneWord ? maxDebt : null;
-        this.twoWords = oneWord && cost.length == 2;
-        this.cost0 = cost[0];
-        this.maxDebt0 = maxDebt[0];
-        this.cost1 = twoWords ? cost[1] : 0;
-        this.maxDebt1 = twoWords ? maxDebt[1] : 0;
+        CompositePart[] parts = shape.parts;
+        this.twoWords = parts.length == 2 && oneWord(parts[0]) && oneWord(parts[1]);
+        this.cost0 = twoWords ? ((CompositeGcraPart) parts[0]).oneCost() : 0;
+        this.maxDebt0 = twoWords ? ((CompositeGcraPart) parts[0]).oneMaxDebt() : 0;
+        this.cost1 = twoWords ? ((CompositeGcraPart) parts[1]).oneCost() : 0;
+        this.maxDebt1 = twoWords ? ((CompositeGcraPart) parts[1]).oneMaxDebt() : 0;
+    }
+
+    private static boolean oneWord(CompositePart part) {
+        return part instanceof CompositeGcraPart g && g.oneWord();
     }
 
     /** @return an immutable copy, checked: not empty, no {@code null} */
@@ -159,9 +147,6 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
             return false;
         }
         long rel = rel();
-        if (permits == 1 && oneCost != null) {
-            return tryAcquireOneWord(rel);
-        }
         while (true) {
             long[] s = read();
             if (!shape.fitsAll(s, permits, rel)) {
@@ -174,31 +159,11 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
         }
     }
 
-    /** {@link #tryAcquire(long)} of one permit when every part is one word: the same tests, on the precomputed figures. */
-    private boolean tryAcquireOneWord(long rel) {
-        long[] cost = oneCost;
-        long[] maxDebt = oneMaxDebt;
-        int k = cost.length;
-        while (true) {
-            long[] s = read();
-            for (int i = 0; i < k; i++) {
-                long f = s[i];
-                if (f == CompositeGcraPart.SATURATED_F || (f > rel && Math128.saturatedSubtract(f, rel) > maxDebt[i])) {
-                    return false;
-                }
-            }
-            long[] next = new long[k];
-            for (int i = 0; i < k; i++) {
-                next[i] = Math128.saturatedAdd(Math.max(s[i], rel), cost[i]);
-            }
-            if (cas(s, next)) {
-                return true;
-            }
-            Backoff.spin();
-        }
-    }
-
-    /** {@link #tryAcquireOneWord} unrolled for two parts, their figures in fields. */
+    /**
+     * {@link #tryAcquire(long)} of one permit on two one-word parts: the same tests and charges
+     * as the parts' ({@link CompositeGcraPart#fits} and {@code charge} for n == 1, q == 0), on their
+     * figures held in fields.
+     */
     private boolean tryAcquireTwoWords(long rel) {
         while (true) {
             long[] s = read();

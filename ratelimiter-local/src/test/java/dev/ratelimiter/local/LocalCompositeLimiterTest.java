@@ -45,9 +45,9 @@ class LocalCompositeLimiterTest {
     }
 
     /**
-     * A one-permit {@code tryAcquire} on buckets whose state is one word each takes its own path
-     * (two parts unrolled, more parts in a loop): it must decide as {@code decide} does, on a twin
-     * composite sharing the clock, also when the clock goes back.
+     * A one-permit {@code tryAcquire} on two buckets whose state is one word each takes its own
+     * path: it must decide as {@code decide} does, on a twin composite sharing the clock, also
+     * when the clock goes back (three parts, and a part with a remainder, take the general path).
      */
     @Test
     void oneWordFastPathDecidesAsDecide() {
@@ -55,7 +55,7 @@ class LocalCompositeLimiterTest {
                 List.of(perSecond, perMinute),
                 List.of(TokenBucket.of(1, 1, Duration.ofSeconds(1)), LeakyBucket.queue(2, Duration.ofSeconds(1), 3)),
                 List.of(perSecond, perMinute, LeakyBucket.meter(30, Duration.ofMinutes(1), 10)),
-                List.of(perSecond, TokenBucket.of(7, 3, Duration.ofNanos(1_000_000_007L)))); // r > 1: no fast path
+                List.of(perSecond, TokenBucket.of(7, 3, Duration.ofNanos(1_000_000_007L)))); // r > 1
         java.util.Random random = new java.util.Random(20261203);
         for (List<Limit> limits : shapes) {
             RateLimiter fast = LocalRateLimiters.composite(limits, clock, clock);
