@@ -72,6 +72,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     private final int refusalSlots;
     /** The longest a refusal is remembered, on the clock {@link #now} reads. */
     private final long refusalMaxAge;
+    /** Whether concurrent decisions on one key are coalesced (see {@link Coalescer}). */
+    private final boolean coalesce;
 
     /** The largest refund one script call takes: larger ones are clamped (2^52, exact in Lua). */
     private static final long MAX_REFUND = LimitArgs.MAX_EXACT;
@@ -101,9 +103,11 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         final int modeIndex;
         /** The refusals known under this limit, or {@code null} when not remembered. */
         final RefusalCache refusals;
+        /** Coalesces this limit's concurrent decisions per key, or {@code null} when they are not. */
+        final Coalescer coalescer;
 
         Config(LimitArgs args, FailureHandler failures, String floor, String floorAt, String origin,
-               String unitsPerMs, String graceMs, int refusalSlots) {
+               String unitsPerMs, String graceMs, int refusalSlots, ScriptCaller caller, boolean coalesce) {
             this.args = args;
             this.refusals = refusalSlots == 0 ? null : new RefusalCache(refusalSlots);
             this.failures = failures;
@@ -127,21 +131,26 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
                 this.argvTemplate = java.util.Arrays.copyOf(opTemplate, modeIndex);
             }
             this.permitsIndex = args.script == Scripts.GCRA ? 4 : 3;
+            // Only the GCRA script decides batches so far; the windows send each decision alone.
+            this.coalescer = coalesce && args.script == Scripts.GCRA
+                    ? new Coalescer(caller, args.script, opTemplate, permitsIndex, modeIndex) : null;
         }
     }
 
     RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
                       Sleeper sleeper, long graceMs) {
-        this(caller, prefix, name, args, clock, sleeper, graceMs, FailureHandler.PROPAGATE, 0, 1);
+        this(caller, prefix, name, args, clock, sleeper, graceMs, FailureHandler.PROPAGATE, 0, 1, false);
     }
 
     /**
      * @param refusalSlots      the slots of the refusal cache, a power of two, or 0 for none
      * @param refusalMaxAgeNanos the longest a refusal is remembered, {@code > 0}
+     * @param coalesce          whether concurrent decisions on one key go to Redis together
      */
     RedisKeyedLimiter(ScriptCaller caller, String prefix, String name, LimitArgs args, RedisRateLimiters.Clock clock,
                       Sleeper sleeper, long graceMs, FailureHandler failures, int refusalSlots,
-                      long refusalMaxAgeNanos) {
+                      long refusalMaxAgeNanos, boolean coalesce) {
+        this.coalesce = coalesce;
         this.refusalSlots = refusalSlots;
         // On the clock the refusals are dated with: nanoseconds under Redis time, else units.
         this.refusalMaxAge = clock.redisTime() ? refusalMaxAgeNanos
@@ -155,7 +164,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         this.unitsPerMs = Long.toString(1_000_000L / clock.unitNanos());
         this.graceMs = Long.toString(graceMs);
         this.keyStart = prefix + '{' + name + ':'; // as RedisKeys.tagged writes it
-        this.config = new Config(args, failures, "", "", origin, unitsPerMs, this.graceMs, refusalSlots);
+        this.config = new Config(args, failures, "", "", origin, unitsPerMs, this.graceMs, refusalSlots, caller,
+                coalesce);
     }
 
     /**
@@ -284,7 +294,10 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     private CompletionStage<Decision> decideAsync(Config c, String key, long permits, long now) {
         long epoch = epoch(c);
-        return caller.call(c.args.script, redisKey(key), argv(c, permits, now)).handle((reply, failure) -> {
+        String[] argv = argv(c, permits, now);
+        CompletableFuture<List<Object>> call = c.coalescer == null ? caller.call(c.args.script, redisKey(key), argv)
+                : c.coalescer.decide(key, redisKey(key), argv, false);
+        return call.handle((reply, failure) -> {
             if (failure != null) {
                 return c.failures.onFailure(key, permits, failure);
             }
@@ -339,7 +352,15 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         long epoch = epoch(c);
         List<Object> reply;
         try {
-            reply = caller.callSync(c.args.script, redisKey(key), argv(c, permits, now));
+            String[] argv = argv(c, permits, now);
+            if (c.coalescer == null) {
+                reply = caller.callSync(c.args.script, redisKey(key), argv);
+            } else if (Thread.interrupted()) {
+                // As callSync: a decision sent for a caller that cannot wait for it would still count.
+                throw new InterruptedException("interrupted before calling Redis");
+            } else {
+                reply = caller.await(c.coalescer.decide(key, redisKey(key), argv, true));
+            }
         } catch (RedisRateLimiterException failed) {
             return c.failures.onFailure(key, permits, failed);
         }
@@ -536,7 +557,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         }
         // A fresh refusal cache: the new limit may grant what the old one refused.
         config = new Config(next, c.failures.reconfigured(limit), floor[0], floor[1], origin, unitsPerMs, graceMs,
-                refusalSlots);
+                refusalSlots, caller, coalesce);
     }
 
     /**
@@ -740,6 +761,11 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     @Override
     public Limit limit() {
         return config.args.limit;
+    }
+
+    /** @return the current limit's coalescer, or {@code null} when decisions are not coalesced; for tests */
+    Coalescer coalescer() {
+        return config.coalescer;
     }
 
     /** @return the local fallback of the failure policy, or {@code null}; for tests */

@@ -156,10 +156,12 @@ public final class RedisRateLimiters {
     private final int refusalSlots;
     /** The longest a refusal is remembered, in nanoseconds. */
     private final long refusalMaxAgeNanos;
+    private final boolean coalescing;
 
     private RedisRateLimiters(Builder b) {
         this.refusalSlots = b.refusalSlots;
         this.refusalMaxAgeNanos = b.refusalMaxAge.toNanos();
+        this.coalescing = b.coalescing;
         this.failurePolicy = b.failurePolicy;
         this.failureListener = b.failureListener;
         this.diagnostics = new Diagnostics();
@@ -260,7 +262,7 @@ public final class RedisRateLimiters {
             calls = caller.observed(events);
         }
         return new KeyedLimiter(new RedisKeyedLimiter(calls, prefix, name, args, clock, sleeper, graceMs, failures,
-                refusalSlots, refusalMaxAgeNanos));
+                refusalSlots, refusalMaxAgeNanos, coalescing));
     }
 
     /**
@@ -432,6 +434,11 @@ public final class RedisRateLimiters {
 
         KeyedLimiter(RedisKeyedLimiter delegate) {
             this.delegate = delegate;
+        }
+
+        /** @return the limiter this view delegates to; for tests */
+        RedisKeyedLimiter delegate() {
+            return delegate;
         }
 
         @Override
@@ -639,6 +646,7 @@ public final class RedisRateLimiters {
         private Consumer<? super RedisRateLimiterException> failureListener = failure -> { };
         private int refusalSlots = DEFAULT_REFUSAL_CACHE;
         private Duration refusalMaxAge = DEFAULT_REFUSAL_MAX_AGE;
+        private boolean coalescing = true;
 
         private Builder(RedisScriptingAsyncCommands<String, String> commands) {
             this.commands = commands;
@@ -834,6 +842,31 @@ public final class RedisRateLimiters {
             }
             refusalCache(entries);
             this.refusalMaxAge = maxAge;
+            return this;
+        }
+
+        /**
+         * Whether the concurrent decisions of this process on one key go to Redis together (on by
+         * default). A decision on a key with no call in flight is sent at once, as it would be
+         * without coalescing; decisions on that key arriving while its call is in flight wait for
+         * it and then go as one script call (up to 128 per call), which decides them one after
+         * another in their order of arrival, each on the state the ones before it left: each
+         * caller gets the answer its own call would have got had they come one after another. So
+         * an abusive client hammering one key from many threads costs Redis one script call per
+         * round trip, not one per request. Each decision keeps its own timeout, counted from its
+         * own start, and a failure of the shared call is answered by each caller's failure policy;
+         * a decision that times out before its batch is sent counts nowhere.
+         *
+         * <p>Applies to {@code decide}, {@code tryAcquire} and their asynchronous forms on the
+         * token bucket and the leaky buckets (meter and queue); the sliding windows, composites,
+         * {@code peek}, the other operations and the reservations of blocking acquires send each
+         * call alone.
+         *
+         * @param coalescing {@code false} to send every decision as its own call
+         * @return this
+         */
+        public Builder coalescing(boolean coalescing) {
+            this.coalescing = coalescing;
             return this;
         }
 

@@ -123,10 +123,49 @@ final class ScriptCaller {
      *     scheduling delays)
      */
     CompletableFuture<List<Object>> call(String sha, String body, String[] keys, String... args) {
+        return start(sha, body, keys, args, true);
+    }
+
+    /**
+     * Sends a script call, as {@link #call(String, String, String[], String...)} does.
+     *
+     * @param timed whether the shared timer times it out; if not, the one waiting for it must, as
+     *              {@link #await} does
+     * @return the call, its reply once answered
+     */
+    TimedReply start(String sha, String body, String[] keys, String[] args, boolean timed) {
         Call call = new Call(this, sha, body, keys, args, System.nanoTime() + timeoutNanos);
-        lane.add(call);
+        if (timed) {
+            lane.add(call);
+        }
         call.evalsha();
         return call;
+    }
+
+    /** Has the shared timer time out {@code reply} at its deadline (registered in deadline order). */
+    void timeOutLater(TimedReply reply) {
+        lane.add(reply);
+    }
+
+    /** @return the timeout of every call */
+    long timeoutNanos() {
+        return timeoutNanos;
+    }
+
+    /**
+     * A reply waited for until a deadline: a script call, or a decision that another call
+     * answers (a coalesced one). Completed only with its reply or a
+     * {@link RedisRateLimiterException}.
+     */
+    abstract static class TimedReply extends CompletableFuture<List<Object>> implements CallTimer.Timed {
+        /** @return the Redis key the reply is about, for messages */
+        abstract String key();
+    }
+
+    /** @return the failure of a call on {@code key} that did not answer within the timeout */
+    RedisRateLimiterException timedOut(String key) {
+        return new RedisRateLimiterException("no answer from Redis within " + Duration.ofNanos(timeoutNanos)
+                + " for key " + RedisKeys.forMessage(key), new TimeoutException());
     }
 
     /**
@@ -157,18 +196,28 @@ final class ScriptCaller {
             // reply would still count in Redis.
             throw new InterruptedException("interrupted before calling Redis");
         }
-        Call call = new Call(this, sha, body, keys, args, System.nanoTime() + timeoutNanos);
-        call.evalsha();
+        return await(start(sha, body, keys, args, false));
+    }
+
+    /**
+     * Waits for a reply until its deadline, on the calling thread, and times it out then.
+     *
+     * @return the reply
+     * @throws RedisRateLimiterException on failure or after the deadline
+     * @throws InterruptedException      if interrupted while waiting; the reply is then timed out
+     *                                   (abandoned)
+     */
+    List<Object> await(TimedReply reply) throws InterruptedException {
         try {
-            return call.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            return reply.get(reply.deadline() - System.nanoTime(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            call.timeOut();
-            return replyOf(call); // the reply, if it won the race against the timeout
+            reply.timeOut();
+            return replyOf(reply); // the reply, if it won the race against the timeout
         } catch (InterruptedException e) {
-            call.timeOut();
+            reply.timeOut();
             throw e;
         } catch (ExecutionException e) {
-            throw asRedisFailure(call, e.getCause());
+            throw asRedisFailure(reply.key(), e.getCause());
         }
     }
 
@@ -178,23 +227,23 @@ final class ScriptCaller {
         return new RedisRateLimiterException("interrupted while waiting for Redis", e);
     }
 
-    private static List<Object> replyOf(Call done) {
+    private List<Object> replyOf(TimedReply done) {
         try {
             return done.join();
         } catch (CompletionException e) {
-            throw asRedisFailure(done, e.getCause());
+            throw asRedisFailure(done.key(), e.getCause());
         }
     }
 
-    private static RedisRateLimiterException asRedisFailure(Call call, Throwable failure) {
+    private RedisRateLimiterException asRedisFailure(String key, Throwable failure) {
         Throwable cause = unwrap(failure);
         if (cause instanceof RedisRateLimiterException e) {
             return e;
         }
-        String message = "rate-limit script failed for key " + RedisKeys.forMessage(call.keys[0]) + ": " + cause;
+        String message = "rate-limit script failed for key " + RedisKeys.forMessage(key) + ": " + cause;
         if (cause instanceof RedisCommandExecutionException) {
             // An error reply: NOPERM, READONLY, OOM and the like are told apart from outages.
-            return call.caller.diagnostics.classify(message, cause);
+            return diagnostics.classify(message, cause);
         }
         return new RedisRateLimiterException(message, cause);
     }
@@ -219,8 +268,7 @@ final class ScriptCaller {
      * futures, so that a call costs no further stage. Completed only with its reply or a
      * {@link RedisRateLimiterException}.
      */
-    private static final class Call extends CompletableFuture<List<Object>>
-            implements BiConsumer<List<Object>, Throwable>, CallTimer.Timed {
+    private static final class Call extends TimedReply implements BiConsumer<List<Object>, Throwable> {
 
         private final ScriptCaller caller;
         private final String sha;
@@ -316,7 +364,7 @@ final class ScriptCaller {
             } else if (isTryAgain(failure) && !isDone()) {
                 tryAgain(failure);
             } else if (!isDone()) {
-                completeExceptionally(asRedisFailure(this, failure));
+                completeExceptionally(caller.asRedisFailure(keys[0], failure));
             }
         }
 
@@ -325,7 +373,7 @@ final class ScriptCaller {
             long backoff = Math.min(TRYAGAIN_MAX_NANOS, TRYAGAIN_FIRST_NANOS << Math.min(tryAgains, 20));
             tryAgains++;
             if (deadline - (System.nanoTime() + backoff) <= 0) {
-                completeExceptionally(asRedisFailure(this, failure)); // no retry past the timeout
+                completeExceptionally(caller.asRedisFailure(keys[0], failure)); // no retry past the timeout
                 return;
             }
             boolean asEval = retried;
@@ -342,13 +390,16 @@ final class ScriptCaller {
         }
 
         @Override
+        String key() {
+            return keys[0];
+        }
+
+        @Override
         public void timeOut() {
             if (isDone()) {
                 return;
             }
-            RedisRateLimiterException timedOut = new RedisRateLimiterException("no answer from Redis within "
-                    + Duration.ofNanos(caller.timeoutNanos) + " for key " + RedisKeys.forMessage(keys[0]), new TimeoutException());
-            if (completeExceptionally(timedOut)) {
+            if (completeExceptionally(caller.timedOut(keys[0]))) {
                 CompletableFuture<List<Object>> pending = inFlight;
                 if (pending != null) {
                     pending.cancel(false);

@@ -32,7 +32,8 @@
 --     absent): give the reservation back only if it is still the last write (the stored state
 --     equals it, remainder included), else forfeit it: later grants were computed on top of it.
 --     Returns {1} if given back, else {0}.
--- and four more, one call each:
+-- 'batch' decides several requests in one call (see the end of this script), and four more
+-- operations take one call each:
 --   'peek': the decision of n permits, written nothing (no key created, no TTL touched).
 --   'reset': deletes the state (full). Returns {1}.
 --   'refund': the full-at instant moves back by n * P / R, not before now (then it is now, kept
@@ -138,13 +139,6 @@ if mode == 'drain' then
   if n == 0 then return {0, 0, 0, ceil_debt(d, dq), 0} end
 end
 
-if n > cap then
-  return {0, remaining(d, dq), -1, ceil_debt(d, dq)}
-end
-
--- Whether the permits waiting, this request included, fit: D <= (C - n) * P.
-local fits = cmp_muladd_product(d, rate, dq, cap - n, period) <= 0
-
 -- The smallest whole wait w with D - w * R <= (C - n) * P: with (C - n) * P = a * R + b,
 -- w = d - a, plus 1 when dq > b (negative when the request fits now).
 local function wait_to_fit()
@@ -164,10 +158,12 @@ local function step()
 end
 
 if mode == 'reserve' then
+  if n > cap then return {0, remaining(d, dq), -1, ceil_debt(d, dq)} end
   local max_wait = tonumber(ARGV[10])
   local wait
   if queue then
-    if not fits then return {0, remaining(d, dq), -1, ceil_debt(d, dq)} end
+    -- The permits waiting, this request included, must fit: D <= (C - n) * P.
+    if cmp_muladd_product(d, rate, dq, cap - n, period) > 0 then return {0, remaining(d, dq), -1, ceil_debt(d, dq)} end
     wait = ceil_debt(d, dq)
   else
     wait = wait_to_fit()
@@ -184,21 +180,51 @@ if mode == 'reserve' then
   return {1, remaining(nf - now, nq), wait, after, written, 0, ''}
 end
 
-local grantable
-if queue then
-  grantable = d == 0 and dq == 0
-else
-  grantable = fits
+-- The decision of n permits at now on the state (f, q), which sets the debt (d, dq) it is taken
+-- on: its reply and, for a grant, the state it leaves (nil for a refusal).
+local function decide()
+  d, dq = 0, 0
+  if f and (f > now or (f == now and q > 0)) then d, dq = f - now, q end
+  if n > cap then return {0, remaining(d, dq), -1, ceil_debt(d, dq)} end
+  local grantable
+  if queue then
+    grantable = d == 0 and dq == 0
+  else
+    grantable = cmp_muladd_product(d, rate, dq, cap - n, period) <= 0
+  end
+  if not grantable then
+    local retry
+    if queue then retry = ceil_debt(d, dq) else retry = wait_to_fit() end
+    return {0, remaining(d, dq), retry, ceil_debt(d, dq)}
+  end
+  local nf, nq = step()
+  return {1, remaining(nf - now, nq), 0, until_full(nf, nq), n}, nf, nq
 end
-if not grantable then
-  local retry
-  if queue then retry = ceil_debt(d, dq) else retry = wait_to_fit() end
-  return {0, remaining(d, dq), retry, ceil_debt(d, dq)}
-end
-local nf, nq = step()
-local after = until_full(nf, nq)
+
 local key = KEYS[1]
-if mode == 'peek' then return {1, remaining(nf - now, nq), 0, after, n} end
-return finish({1, remaining(nf - now, nq), 0, after, n}, function()
-  redis.call('SET', key, format(nf, nq), 'PX', ttl_ms(after, units_per_ms, grace_ms))
+if mode == 'batch' then
+  -- The coalesced decisions of one process on this key, in arrival order, each taken on the state
+  -- the ones before it left, as if they had come one after another: ARGV[10], ARGV[11], ... are
+  -- each request's clock reading ('' for ARGV[1]'s, which is what Redis time sends) and permits.
+  -- One write, the last grant's state, with that grant's TTL. Returns the four figures of each
+  -- decision, one after another.
+  local out, last_after = {}, nil
+  for i = 10, #ARGV, 2 do
+    if ARGV[i] ~= '' then now = tonumber(ARGV[i]) end
+    n = tonumber(ARGV[i + 1])
+    local reply, nf, nq = decide()
+    local o = #out
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = reply[1], reply[2], reply[3], reply[4]
+    if nf then f, q, last_after = nf, nq, reply[4] end
+  end
+  if last_after then
+    redis.call('SET', key, format(f, q), 'PX', ttl_ms(last_after, units_per_ms, grace_ms))
+  end
+  return out
+end
+
+local reply, nf, nq = decide()
+if not nf or mode == 'peek' then return reply end
+return finish(reply, function()
+  redis.call('SET', key, format(nf, nq), 'PX', ttl_ms(reply[4], units_per_ms, grace_ms))
 end)

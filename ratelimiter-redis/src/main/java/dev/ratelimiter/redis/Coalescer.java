@@ -1,0 +1,273 @@
+package dev.ratelimiter.redis;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+
+/*
+ * Hot keys coalesced: the decisions of this process on one key that arrive while a call on that
+ * key is in flight go to Redis together, as one script call, once it is answered.
+ *
+ * Protocol, per key: a decision on a key with no call in flight (no lane in the map) puts a lane
+ * there and sends its own call at once, exactly the call it would send without coalescing: a lone
+ * decision waits for nothing. A decision on a key whose lane is present joins the lane's waiting
+ * queue. When the call in flight is over (answered, failed or timed out), the lane takes up to
+ * MAX_BATCH waiting decisions, in the order they joined, and sends them as one call (a call of
+ * one when one waits), whose end takes the next ones; when none waits, the lane leaves the map.
+ * So at most one call per key and process is in flight, and every decision is sent after every
+ * decision that joined before it was answered: Redis decides them in arrival order.
+ *
+ * Exactness: the batch script decides the requests one after another, each on the state the ones
+ * before it left, at each request's own clock reading (client time) or at the one Redis time the
+ * script reads (Redis time: as if they came within that microsecond), and writes the last grant's
+ * state once. Each caller gets the very reply its own call would have got had the calls come one
+ * after another in that order, so every bound of the algorithms holds unchanged.
+ *
+ * Timeouts and failures, per caller: a waiting decision has its own deadline, its arrival plus the
+ * timeout (a synchronous caller waits until it on its own thread; an asynchronous one is
+ * registered with the shared timer), so waiting behind a call in flight never makes a caller wait
+ * longer than the timeout. A decision over before its batch is sent (timed out, its caller
+ * interrupted) is left out of it: it counts nowhere. A batch that fails fails each of its decisions
+ * with the same failure, which each caller's failure policy then answers; a batch call has the
+ * timeout of any call, from its own sending, so it ends after every deadline of its decisions.
+ *
+ * Concurrency: the map holds a lane only while a call on its key is in flight. A lane's queue and
+ * its `closed` flag are guarded by the lane's monitor; a lane is removed from the map, and closed,
+ * under that monitor, so a decision that finds a closed lane looks the key up again and finds
+ * either no lane (and sends) or a newer one. The calls' completions run on Lettuce's event loop
+ * (or the timer thread), one per lane at a time, since a lane has one call in flight.
+ */
+/** Coalesces the concurrent decisions of one limit on each key; see the comment above. Thread-safe. */
+final class Coalescer {
+
+    /** The most decisions one batch call carries: 128. */
+    static final int MAX_BATCH = 128;
+
+    private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
+    private final ScriptCaller caller;
+    private final Scripts script;
+    /** A batch call's arguments up to and including the operation, which is {@code "batch"}. */
+    private final String[] batchTemplate;
+    private final int permitsIndex;
+
+    /**
+     * @param caller        the calls' caller
+     * @param script        the script, which must have the {@code "batch"} operation
+     * @param opTemplate    its operations' arguments, the clock reading (index 0), the permits and
+     *                      the operation ({@code modeIndex}) left to fill
+     * @param permitsIndex  where the permits go in a decision's arguments
+     * @param modeIndex     where the operation goes
+     */
+    Coalescer(ScriptCaller caller, Scripts script, String[] opTemplate, int permitsIndex, int modeIndex) {
+        this.caller = caller;
+        this.script = script;
+        this.batchTemplate = Arrays.copyOf(opTemplate, modeIndex + 1);
+        this.batchTemplate[permitsIndex] = "1"; // the batch's permits are in its pairs
+        this.batchTemplate[modeIndex] = "batch";
+        this.permitsIndex = permitsIndex;
+    }
+
+    /**
+     * One decision, sent at once when no call on {@code key} is in flight, else with the next
+     * batch on it.
+     *
+     * @param key      the limiter key, which decisions are coalesced by
+     * @param redisKey its Redis key
+     * @param argv     the decision's arguments as its own call would send them
+     * @param sync     whether the caller waits for the reply itself ({@link ScriptCaller#await}),
+     *                 else the shared timer times it out
+     * @return the reply its own call would get: the four figures of the decision
+     */
+    ScriptCaller.TimedReply decide(String key, String redisKey, String[] argv, boolean sync) {
+        while (true) {
+            Lane lane = lanes.get(key);
+            if (lane == null) {
+                Lane mine = new Lane(key);
+                if (lanes.putIfAbsent(key, mine) == null) {
+                    ScriptCaller.TimedReply call = caller.start(script.sha(), script.body(), new String[] {redisKey},
+                            argv, !sync);
+                    call.whenComplete(mine);
+                    return call;
+                }
+                continue;
+            }
+            Waiter w = null;
+            synchronized (lane) {
+                if (!lane.closed) {
+                    w = new Waiter(redisKey, argv, System.nanoTime() + caller.timeoutNanos());
+                    lane.waiting.add(w);
+                }
+            }
+            if (w != null) {
+                if (!sync) {
+                    caller.timeOutLater(w);
+                }
+                return w;
+            }
+        }
+    }
+
+    /** @return the keys with a call in flight; for tests */
+    int lanes() {
+        return lanes.size();
+    }
+
+    /** @return the decisions on {@code key} waiting for its call in flight; for tests */
+    int waiting(String key) {
+        Lane lane = lanes.get(key);
+        if (lane == null) {
+            return 0;
+        }
+        synchronized (lane) {
+            return lane.waiting.size();
+        }
+    }
+
+    /**
+     * The call on a lane's key is over: sends the decisions waiting, or closes the lane when none
+     * waits. Runs on the thread that completed the call.
+     */
+    private void next(Lane lane) {
+        Waiter[] batch;
+        synchronized (lane) {
+            int n = 0;
+            batch = null;
+            for (Waiter w; n < MAX_BATCH && (w = lane.waiting.poll()) != null; ) {
+                if (w.isDone()) {
+                    continue; // timed out or abandoned before it was sent: it counts nowhere
+                }
+                if (batch == null) {
+                    batch = new Waiter[Math.min(MAX_BATCH, lane.waiting.size() + 1)];
+                } else if (n == batch.length) {
+                    batch = Arrays.copyOf(batch, Math.min(MAX_BATCH, n + lane.waiting.size() + 1));
+                }
+                batch[n++] = w;
+            }
+            if (n == 0) {
+                lane.closed = true;
+                lanes.remove(lane.key, lane);
+                return;
+            }
+            if (n < batch.length) {
+                batch = Arrays.copyOf(batch, n);
+            }
+        }
+        String redisKey = batch[0].redisKey;
+        ScriptCaller.TimedReply call;
+        try {
+            call = caller.start(script.sha(), script.body(), new String[] {redisKey}, argv(batch), true);
+        } catch (RuntimeException | Error e) {
+            // Nothing was sent: the decisions fail with it (their policy answers), the lane goes on.
+            RedisRateLimiterException failed = e instanceof RedisRateLimiterException r ? r
+                    : new RedisRateLimiterException("rate-limit script failed for key " + RedisKeys.forMessage(redisKey)
+                    + ": " + e, e);
+            for (Waiter w : batch) {
+                w.completeExceptionally(failed);
+            }
+            next(lane);
+            return;
+        }
+        call.whenComplete(new Answer(lane, batch));
+    }
+
+    /** @return a call's arguments: a lone decision's own, or the batch operation with each one's pair */
+    private String[] argv(Waiter[] batch) {
+        if (batch.length == 1) {
+            return batch[0].argv;
+        }
+        String[] argv = Arrays.copyOf(batchTemplate, batchTemplate.length + 2 * batch.length);
+        String first = batch[0].argv[0];
+        argv[0] = first;
+        int i = batchTemplate.length;
+        for (Waiter w : batch) {
+            String now = w.argv[0];
+            argv[i++] = now.equals(first) ? "" : now;
+            argv[i++] = w.argv[permitsIndex];
+        }
+        return argv;
+    }
+
+    /** The keys' calls in flight: completed, one takes the next batch. */
+    private final class Lane implements BiConsumer<Object, Throwable> {
+        final String key;
+        /** The decisions waiting for the call in flight to end; guarded by this. */
+        final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+        /** Whether the lane left the map; guarded by this. */
+        boolean closed;
+
+        Lane(String key) {
+            this.key = key;
+        }
+
+        @Override
+        public void accept(Object reply, Throwable failure) {
+            next(this);
+        }
+    }
+
+    /** A batch's end: the next batch is sent, then each decision gets its share of the reply. */
+    private final class Answer implements BiConsumer<List<Object>, Throwable> {
+        private final Lane lane;
+        private final Waiter[] batch;
+
+        Answer(Lane lane, Waiter[] batch) {
+            this.lane = lane;
+            this.batch = batch;
+        }
+
+        @Override
+        public void accept(List<Object> reply, Throwable failure) {
+            next(lane); // before the callers' continuations run: the next batch waits for none of them
+            if (failure != null) {
+                for (Waiter w : batch) {
+                    w.completeExceptionally(failure);
+                }
+            } else if (batch.length == 1) {
+                batch[0].complete(reply);
+            } else if (reply.size() != 4 * batch.length) {
+                RedisRateLimiterException odd = new RedisRateLimiterException("rate-limit batch script for key "
+                        + RedisKeys.forMessage(batch[0].redisKey) + " answered " + reply.size() + " figures for "
+                        + batch.length + " decisions", null);
+                for (Waiter w : batch) {
+                    w.completeExceptionally(odd);
+                }
+            } else {
+                for (int i = 0; i < batch.length; i++) {
+                    batch[i].complete(reply.subList(4 * i, 4 * i + 4));
+                }
+            }
+        }
+    }
+
+    /** A decision waiting for the call on its key in flight. */
+    private final class Waiter extends ScriptCaller.TimedReply {
+        final String redisKey;
+        final String[] argv;
+        private final long deadline;
+
+        Waiter(String redisKey, String[] argv, long deadline) {
+            this.redisKey = redisKey;
+            this.argv = argv;
+            this.deadline = deadline;
+        }
+
+        @Override
+        public long deadline() {
+            return deadline;
+        }
+
+        @Override
+        public void timeOut() {
+            if (!isDone()) {
+                completeExceptionally(caller.timedOut(redisKey));
+            }
+        }
+
+        @Override
+        String key() {
+            return redisKey;
+        }
+    }
+}

@@ -1,0 +1,348 @@
+package dev.ratelimiter.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratelimiter.Decision;
+import dev.ratelimiter.LeakyBucket;
+import dev.ratelimiter.Limit;
+import dev.ratelimiter.TokenBucket;
+import dev.ratelimiter.conformance.FakeClock;
+import dev.ratelimiter.redis.testing.LatencyProxy;
+import dev.ratelimiter.redis.testing.RedisProcess;
+import dev.ratelimiter.redis.testing.RespClient;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.event.command.CommandStartedEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Concurrent decisions of one process on one key go to Redis as one script call, answered as if
+ * they had come one after another. The calls are held in flight deterministically: the limiter's
+ * connection goes through a proxy turned into a black hole, so the first decision's call is sent
+ * and held while the next ones are made, and the proxy then lets everything through. Each
+ * coalesced run is compared, decision for decision, with a twin limiter that makes the same
+ * decisions one call each on the same server, at the same fake client-clock readings.
+ */
+class RedisCoalescingTest {
+
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private static RedisProcess redis;
+    private static LatencyProxy proxy;
+    private static RespClient admin;
+    private static RedisClient proxied;
+    private static RedisClient direct;
+    private static StatefulRedisConnection<String, String> throughProxy;
+    private static StatefulRedisConnection<String, String> straight;
+    /** The EVALSHA commands the proxied client has written. */
+    private static final AtomicLong sent = new AtomicLong();
+
+    @BeforeAll
+    static void start() {
+        redis = RedisProcess.start();
+        proxy = LatencyProxy.to(redis);
+        admin = redis.client();
+        proxied = RedisClient.create(proxy.uri());
+        proxied.addListener(new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                if (event.getCommand().getType().toString().equals("EVALSHA")) {
+                    sent.incrementAndGet();
+                }
+            }
+        });
+        throughProxy = proxied.connect();
+        direct = RedisClient.create(redis.uri());
+        straight = direct.connect();
+    }
+
+    @AfterAll
+    static void stop() {
+        for (StatefulRedisConnection<String, String> c : new ArrayList<>(java.util.Arrays.asList(throughProxy, straight))) {
+            if (c != null) {
+                c.close();
+            }
+        }
+        for (RedisClient c : new ArrayList<>(java.util.Arrays.asList(proxied, direct))) {
+            if (c != null) {
+                c.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+            }
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (admin != null) {
+            admin.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @BeforeEach
+    void flush() {
+        proxy.blackhole(false);
+        admin.call("FLUSHALL");
+    }
+
+    static Stream<Limit> gcraLimits() {
+        return Stream.of(TokenBucket.of(10, 5, Duration.ofSeconds(1)),
+                LeakyBucket.meter(3, Duration.ofMillis(50), 8),
+                LeakyBucket.queue(7, Duration.ofMillis(20), 6));
+    }
+
+    private static RedisRateLimiters.Builder builder(StatefulRedisConnection<String, String> connection, FakeClock clock) {
+        return RedisRateLimiters.builder(connection.async())
+                .clientTime(clock, TimeUnit.NANOSECONDS, FakeClock.DEFAULT_START)
+                .ttlGrace(Duration.ofHours(1))
+                .timeout(Duration.ofSeconds(30))
+                .refusalCache(0) // every decision reaches Redis: this test is about the calls
+                .failurePolicy(FailurePolicy.propagate());
+    }
+
+    /** @return the script calls Redis has run since it started */
+    private static long scripts() {
+        long calls = 0;
+        for (String line : admin.callString("INFO", "commandstats").split("\r\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                int from = line.indexOf("calls=") + "calls=".length();
+                calls += Long.parseLong(line.substring(from, line.indexOf(',', from)));
+            }
+        }
+        return calls;
+    }
+
+    @ParameterizedTest
+    @MethodSource("gcraLimits")
+    void coalescedDecisionsAnswerAsTheSameDecisionsOneAfterAnother(Limit limit) throws Exception {
+        FakeClock clock = new FakeClock();
+        FakeClock twinClock = new FakeClock();
+        RedisRateLimiters.KeyedLimiter coalesced = builder(throughProxy, clock).prefix("c:").build().keyed("api", limit);
+        RedisRateLimiters.KeyedLimiter oneByOne = builder(straight, twinClock).prefix("s:").coalescing(false).build()
+                .keyed("api", limit);
+        assertThat(coalesced.tryAcquire("warm-up")).isTrue(); // the script is cached: no NOSCRIPT below
+        assertThat(oneByOne.tryAcquire("warm-up")).isTrue();
+        Random random = new Random(limit.hashCode());
+        int[] sizes = {2, 3, 17, 40, 128, 129, 300};
+        for (int round = 0; round < sizes.length; round++) {
+            int n = sizes[round];
+            long[] steps = new long[n];
+            long[] permits = new long[n];
+            for (int i = 0; i < n; i++) {
+                // Mostly the same instant (the case of Redis time), sometimes a step of the clock.
+                steps[i] = random.nextInt(4) == 0 ? random.nextInt(30) * MS + random.nextInt(1000) : 0;
+                permits[i] = 1 + random.nextInt(random.nextInt(8) == 0 ? 12 : 3); // some above the limit
+            }
+            long before = scripts();
+            long sentBefore = sent.get();
+            proxy.blackhole(true);
+            List<CompletableFuture<Decision>> replies = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                clock.advance(steps[i]);
+                replies.add(coalesced.decideAsync("k", permits[i]).toCompletableFuture());
+            }
+            assertThat(sent.get() - sentBefore).as("only the first decision's call is in flight").isEqualTo(1);
+            proxy.blackhole(false);
+            List<Decision> got = new ArrayList<>();
+            for (CompletableFuture<Decision> r : replies) {
+                got.add(r.get(30, TimeUnit.SECONDS));
+            }
+            long calls = scripts() - before;
+            // The first alone, then the others in batches of at most 128.
+            assertThat(calls).as("round %d: script calls for %d decisions", round, n)
+                    .isEqualTo(1 + (n - 1 + Coalescer.MAX_BATCH - 1) / Coalescer.MAX_BATCH);
+
+            List<Decision> expected = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                twinClock.advance(steps[i]);
+                expected.add(oneByOne.decide("k", permits[i]));
+            }
+            assertThat(got).as("round %d of %s", round, limit).isEqualTo(expected);
+            assertThat(got).as("round %d mixes grants and refusals", round)
+                    .anyMatch(Decision::isAllowed);
+            long gap = random.nextInt(3) * 200 * MS;
+            clock.advance(gap);
+            twinClock.advance(gap);
+        }
+        assertThat(admin.callString("GET", "c:{api:k}")).as("the same state stored")
+                .isEqualTo(admin.callString("GET", "s:{api:k}"));
+        long ttl = admin.callLong("PTTL", "c:{api:k}");
+        long twinTtl = admin.callLong("PTTL", "s:{api:k}");
+        assertThat(Math.abs(ttl - twinTtl)).as("the same TTL, to the milliseconds between the two reads").isLessThan(1_000);
+        assertThat(coalescer(coalesced).lanes()).as("no lane is left once nothing is in flight").isZero();
+    }
+
+    @Test
+    void aDecisionOnAKeyWithNoCallInFlightIsSentAtOnce() throws Exception {
+        FakeClock clock = new FakeClock();
+        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).build()
+                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        long sentBefore = sent.get();
+        proxy.blackhole(true);
+        CompletableFuture<Decision> a1 = limiter.decideAsync("a", 1).toCompletableFuture();
+        CompletableFuture<Decision> a2 = limiter.decideAsync("a", 1).toCompletableFuture();
+        CompletableFuture<Decision> b1 = limiter.decideAsync("b", 1).toCompletableFuture();
+        assertThat(sent.get() - sentBefore).as("a1 and b1 sent at once, a2 waiting for a1").isEqualTo(2);
+        proxy.blackhole(false);
+        assertThat(a1.get(30, TimeUnit.SECONDS).remaining()).isEqualTo(9);
+        assertThat(a2.get(30, TimeUnit.SECONDS).remaining()).isEqualTo(8);
+        assertThat(b1.get(30, TimeUnit.SECONDS).remaining()).isEqualTo(9);
+        assertThat(sent.get() - sentBefore).isEqualTo(3);
+    }
+
+    @Test
+    void synchronousCallersOnManyThreadsAreCoalescedAndAnsweredAlike() throws Exception {
+        FakeClock clock = new FakeClock();
+        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).build()
+                .keyed("api", TokenBucket.of(5, 5, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        long before = scripts();
+        proxy.blackhole(true);
+        CompletableFuture<Boolean> first = limiter.tryAcquireAsync("k", 1).toCompletableFuture();
+        int threads = 8;
+        List<Thread> callers = new ArrayList<>();
+        List<Boolean> granted = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < threads; i++) {
+            Thread t = new Thread(() -> granted.add(limiter.tryAcquire("k")));
+            callers.add(t);
+            t.start();
+        }
+        // Every thread waits behind the first call: then all of them are queued.
+        Coalescer coalescer = coalescer(limiter);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (coalescer.waiting("k") < threads && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(coalescer.waiting("k")).isEqualTo(threads);
+        proxy.blackhole(false);
+        for (Thread t : callers) {
+            t.join(TimeUnit.SECONDS.toMillis(30));
+        }
+        assertThat(first.get(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(granted).hasSize(threads);
+        assertThat(granted.stream().filter(g -> g).count()).as("exactly the 4 permits left after the first")
+                .isEqualTo(4);
+        assertThat(scripts() - before).as("the first call, then one batch for the 8 threads").isEqualTo(2);
+    }
+
+    @Test
+    void decisionsWaitingBehindAStalledCallAreEachAnsweredByTheirPolicyAtTheirTimeout() throws Exception {
+        FakeClock clock = new FakeClock();
+        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).timeout(Duration.ofMillis(300))
+                .failurePolicy(FailurePolicy.failClosed(Duration.ofSeconds(7))).build()
+                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        proxy.blackhole(true);
+        CompletableFuture<Decision> first = limiter.decideAsync("k", 1).toCompletableFuture();
+        CompletableFuture<Decision> waiting = limiter.decideAsync("k", 2).toCompletableFuture();
+        Decision sync = limiter.decide("k", 3); // waits behind the first, until its own timeout
+        assertThat(sync.isAllowed()).as("answered by the failure policy").isFalse();
+        assertThat(sync.retryAfter()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(waiting.get(30, TimeUnit.SECONDS).retryAfter()).as("the asynchronous one too, by the timer")
+                .isEqualTo(Duration.ofSeconds(7));
+        assertThat(first.get(30, TimeUnit.SECONDS).retryAfter()).isEqualTo(Duration.ofSeconds(7));
+        proxy.blackhole(false);
+        assertThat(limiter.tryAcquire("after")).as("the connection serves again").isTrue();
+    }
+
+    @Test
+    void aWaitingCallerInterruptedBeforeItsBatchIsSentCountsNowhere() throws Exception {
+        FakeClock clock = new FakeClock();
+        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).build()
+                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        long before = scripts();
+        proxy.blackhole(true);
+        CompletableFuture<Decision> first = limiter.decideAsync("k", 1).toCompletableFuture();
+        java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread waiter = new Thread(() -> {
+            try {
+                limiter.tryAcquire("k", 5);
+            } catch (RuntimeException e) {
+                thrown.set(e);
+            }
+        });
+        waiter.start();
+        Coalescer coalescer = coalescer(limiter);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (coalescer.waiting("k") < 1 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        waiter.interrupt();
+        waiter.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(thrown.get()).isInstanceOf(RedisRateLimiterException.class).hasMessageContaining("interrupted");
+        proxy.blackhole(false);
+        assertThat(first.get(30, TimeUnit.SECONDS).remaining()).isEqualTo(9);
+        assertThat(limiter.availablePermits("k")).as("the interrupted caller's 5 permits were never sent")
+                .isEqualTo(9);
+        assertThat(scripts() - before).as("the first decision and the read").isEqualTo(2);
+    }
+
+    @Test
+    void aFailedBatchIsAnsweredByEachCallersFailurePolicy() throws Exception {
+        FakeClock clock = new FakeClock();
+        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock)
+                .failurePolicy(FailurePolicy.failClosed(Duration.ofSeconds(3))).build()
+                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        try {
+            proxy.blackhole(true);
+            List<CompletableFuture<Decision>> replies = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                replies.add(limiter.decideAsync("k", 1).toCompletableFuture());
+            }
+            // Out of memory under noeviction: every grant's write is refused by Redis.
+            admin.call("CONFIG", "SET", "maxmemory-policy", "noeviction");
+            admin.call("CONFIG", "SET", "maxmemory", "1");
+            proxy.blackhole(false);
+            for (CompletableFuture<Decision> r : replies) {
+                Decision d = r.get(30, TimeUnit.SECONDS);
+                assertThat(d.isAllowed()).isFalse();
+                assertThat(d.retryAfter()).isEqualTo(Duration.ofSeconds(3));
+            }
+        } finally {
+            admin.call("CONFIG", "SET", "maxmemory", "0");
+        }
+        assertThat(limiter.availablePermits("k")).as("nothing was written").isEqualTo(10);
+    }
+
+    @Test
+    void coalescingOffSendsEveryDecisionAtOnce() throws Exception {
+        FakeClock clock = new FakeClock();
+        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).coalescing(false).build()
+                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
+        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        long sentBefore = sent.get();
+        proxy.blackhole(true);
+        List<CompletableFuture<Decision>> replies = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            replies.add(limiter.decideAsync("k", 1).toCompletableFuture());
+        }
+        assertThat(sent.get() - sentBefore).isEqualTo(4);
+        proxy.blackhole(false);
+        for (int i = 0; i < 4; i++) {
+            assertThat(replies.get(i).get(30, TimeUnit.SECONDS).remaining()).isEqualTo(9 - i);
+        }
+    }
+
+    private static Coalescer coalescer(RedisRateLimiters.KeyedLimiter limiter) {
+        Coalescer c = limiter.delegate().coalescer();
+        assertThat(c).isNotNull();
+        return c;
+    }
+}
