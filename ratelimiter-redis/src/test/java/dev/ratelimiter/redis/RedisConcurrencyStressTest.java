@@ -59,6 +59,22 @@ class RedisConcurrencyStressTest {
     }
 
     @Test
+    public void withoutTheRefusalCacheEveryDecisionReachesRedisCoalescedAndTheBoundStillHolds(StandaloneRedis redis)
+            throws Exception {
+        // Every refusal is asked of Redis too, so the 16 threads are nearly always in flight on
+        // the key at once: their decisions go coalesced, several per script call.
+        long capacity = 50;
+        long permits = 200;
+        Duration period = Duration.ofSeconds(1);
+        long[] run = hammerFromTwoProcesses(redis, "tb-no-cache", capacity, permits, period);
+        long bound = capacity + BigInteger.valueOf(run[1]).multiply(BigInteger.valueOf(permits))
+                .divide(BigInteger.valueOf(period.toNanos() / 1000)).longValueExact();
+        assertThat(run[0]).as("permits granted over %s us of Redis time", run[1]).isLessThanOrEqualTo(bound);
+        assertThat(run[0]).as("permits granted").isGreaterThan(bound / 2);
+        assertThat(run[3]).as("script calls for %s decisions of both processes", run[2]).isLessThan(run[2] / 2);
+    }
+
+    @Test
     public void slidingWindowLogUnderTheSameLoadNeverExceedsItsLimitPerWindow(StandaloneRedis redis) throws Exception {
         long limit = 40;
         Duration window = Duration.ofMillis(500);
@@ -78,7 +94,7 @@ class RedisConcurrencyStressTest {
      * this JVM, for {@link #RUN} each.
      *
      * @return {permits granted by both processes, Redis microseconds from before the first call
-     *     to after the last}
+     *     to after the last, decisions of both processes, script calls Redis ran meanwhile}
      */
     private static long[] hammerFromTwoProcesses(StandaloneRedis redis, String kind, long max, long permits,
                                                  Duration period) throws Exception {
@@ -98,6 +114,7 @@ class RedisConcurrencyStressTest {
             assertThat(out.readLine()).as("the second process started").isEqualTo("started");
             // The bound holds from any starting state: count only the grants after this reading.
             long before = redisMicros(connection);
+            long scriptsBefore = scriptCalls(connection);
             other.getOutputStream().write('\n');
             other.getOutputStream().flush();
             assertThat(out.readLine()).as("the second process is deciding").isEqualTo("go");
@@ -114,23 +131,27 @@ class RedisConcurrencyStressTest {
             start.countDown();
             long granted = 0;
             long refused = 0;
+            long decisions = 0;
             for (Future<long[]> f : counts) {
                 long[] c = f.get(RUN.toMillis() + 30_000, TimeUnit.MILLISECONDS);
                 granted += c[0];
                 refused += c[1];
+                decisions += c[2];
             }
             String result = out.readLine();
             long after = redisMicros(connection); // both processes have had their last reply
+            long scripts = scriptCalls(connection) - scriptsBefore;
             assertThat(other.waitFor(30, TimeUnit.SECONDS)).as("the second process ended").isTrue();
             assertThat(other.exitValue()).isZero();
             assertThat(result).as("the second process's count").startsWith("granted=");
             String[] parts = result.split("[= ]");
             long otherGranted = Long.parseLong(parts[1]);
             long otherRefused = Long.parseLong(parts[3]);
+            long otherDecisions = Long.parseLong(parts[5]);
             assertThat(otherGranted).as("the second process was granted permits too").isPositive();
             assertThat(refused).as("this process was refused").isPositive();
             assertThat(otherRefused).as("the second process was refused").isPositive();
-            return new long[] {granted + otherGranted, after - before};
+            return new long[] {granted + otherGranted, after - before, decisions + otherDecisions, scripts};
         } finally {
             if (other != null && other.isAlive()) {
                 other.destroyForcibly();
@@ -142,12 +163,17 @@ class RedisConcurrencyStressTest {
 
     private static RateLimiter limiter(StatefulRedisConnection<String, String> connection, String prefix, String kind,
                                        long max, long permits, Duration period) {
-        Limit limit = kind.equals("tb") ? TokenBucket.of(max, permits, period) : SlidingWindow.log(max, period);
-        return RedisRateLimiters.builder(connection.async()).failurePolicy(FailurePolicy.propagate()).prefix(prefix).timeout(Duration.ofSeconds(10)).build()
-                .create("stress", limit);
+        Limit limit = kind.startsWith("tb") ? TokenBucket.of(max, permits, period) : SlidingWindow.log(max, period);
+        // The defaults otherwise: the refusal cache and coalescing on.
+        RedisRateLimiters.Builder builder = RedisRateLimiters.builder(connection.async())
+                .failurePolicy(FailurePolicy.propagate()).prefix(prefix).timeout(Duration.ofSeconds(10));
+        if (kind.equals("tb-no-cache")) {
+            builder.refusalCache(0);
+        }
+        return builder.build().create("stress", limit);
     }
 
-    /** @return {permits granted, requests refused} over {@code run}, asking for 1 or 2 permits */
+    /** @return {permits granted, requests refused, requests} over {@code run}, asking for 1 or 2 permits */
     private static long[] hammer(RateLimiter limiter, Duration run, long seed) {
         long deadline = System.nanoTime() + run.toNanos();
         long granted = 0;
@@ -161,7 +187,19 @@ class RedisConcurrencyStressTest {
                 refused++;
             }
         }
-        return new long[] {granted, refused};
+        return new long[] {granted, refused, i - seed};
+    }
+
+    /** @return the script calls Redis has run since it started ({@code INFO commandstats}) */
+    private static long scriptCalls(StatefulRedisConnection<String, String> connection) {
+        long calls = 0;
+        for (String line : connection.sync().info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                int from = line.indexOf("calls=") + "calls=".length();
+                calls += Long.parseLong(line.substring(from, line.indexOf(',', from)));
+            }
+        }
+        return calls;
     }
 
     private static long redisMicros(StatefulRedisConnection<String, String> connection) {
@@ -200,7 +238,7 @@ class RedisConcurrencyStressTest {
                     Future<long[]> b = pool.submit(() -> hammer(limiter, run, 1));
                     long[] x = a.get();
                     long[] y = b.get();
-                    System.out.println("granted=" + (x[0] + y[0]) + " refused=" + (x[1] + y[1]));
+                    System.out.println("granted=" + (x[0] + y[0]) + " refused=" + (x[1] + y[1]) + " requests=" + (x[2] + y[2]));
                     System.out.flush();
                 } finally {
                     pool.shutdownNow();
