@@ -30,8 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 /**
  * Asynchronous decisions per second from one thread, with {@code inFlight} decisions kept in
- * flight over one Lettuce connection (pipelined): the same three paths, key and always granting
- * limit as {@link RedisAcquireBenchmark}, through each one's asynchronous API: this project's
+ * flight over one Lettuce connection (pipelined), on one hot key or going round many: the same
+ * paths and always granting limit as {@link RedisAcquireBenchmark}, through each one's
+ * asynchronous API: this project's
  * {@code tryAcquireAsync} ({@code RedisRateLimiters.KeyedLimiter}), Bucket4j's
  * {@code asAsync()} bucket, and the ceiling's {@code connection.async().evalsha(...)}.
  *
@@ -58,13 +59,24 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class AsyncRedisAcquireBenchmark {
 
-    /** The implementation: this project's, the peer's or the ceiling. */
-    @Param({"tokenBucket", "bucket4j", "noopEvalsha"})
+    /**
+     * The implementation: this project's (its defaults: concurrent decisions on one key coalesced),
+     * this project's with coalescing off ({@code tokenBucketAlone}, one call per decision), the
+     * peer's or the ceiling.
+     */
+    @Param({"tokenBucket", "tokenBucketAlone", "bucket4j", "noopEvalsha"})
     public String impl;
 
     /** The decisions kept in flight. */
     @Param({"16", "64"})
     public int inFlight;
+
+    /**
+     * The keys the decisions go round: 1, the hot key every decision is on (where coalescing
+     * applies), or many (each decision on the next key: no two in flight share one).
+     */
+    @Param({"1", "1024"})
+    public int keys;
 
     /** The longest an operation or the drain waits for a slot: far beyond any healthy reply. */
     private static final long STALL_SECONDS = 30;
@@ -86,11 +98,15 @@ public class AsyncRedisAcquireBenchmark {
         if (inFlight < 1) {
             throw new IllegalArgumentException("inFlight must be >= 1: inFlight=" + inFlight);
         }
+        if (keys < 1) {
+            throw new IllegalArgumentException("keys must be >= 1: keys=" + keys);
+        }
         redis = RedisFixture.start();
         try {
-            path = redis.path(impl);
+            path = redis.path(impl, keys);
             window = new Semaphore(inFlight);
-            System.out.println("# " + redis.describe() + "; impl " + impl + ", " + inFlight + " in flight");
+            System.out.println("# " + redis.describe() + "; impl " + impl + ", " + inFlight + " in flight, "
+                    + keys + (keys == 1 ? " key" : " keys"));
         } catch (RuntimeException | Error e) {
             // JMH runs no tear-down after a failed set-up: stop the server here.
             redis.close();

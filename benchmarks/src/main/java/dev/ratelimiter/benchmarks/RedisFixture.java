@@ -63,8 +63,11 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class RedisFixture implements AutoCloseable {
 
-    /** The implementations measured: this project's token bucket, the peer, and the ceiling. */
-    static final List<String> IMPLS = List.of("tokenBucket", "bucket4j", "noopEvalsha");
+    /**
+     * The implementations measured: this project's token bucket (its defaults, and with
+     * coalescing off), the peer, and the ceiling.
+     */
+    static final List<String> IMPLS = List.of("tokenBucket", "tokenBucketAlone", "bucket4j", "noopEvalsha");
 
     /** The capacity: at ~10^5 decisions per second, with no refill, it would last 10^7 s. */
     static final long HUGE = 1_000_000_000_000L;
@@ -84,6 +87,8 @@ final class RedisFixture implements AutoCloseable {
     private final LongAdder sent = new LongAdder();
     private StatefulRedisConnection<String, String> connection;
     private StatefulRedisConnection<String, byte[]> bytesConnection;
+    /** Bucket4j's proxy manager over {@link #bytesConnection}, made with the first Bucket4j path. */
+    private LettuceBasedProxyManager<String> bucket4jProxies;
     private int port;
     private String version;
     private Path binary;
@@ -236,8 +241,8 @@ final class RedisFixture implements AutoCloseable {
     }
 
     /**
-     * Builds a decision path and checks that it takes the path it claims: granted, and sending
-     * the commands it should.
+     * Builds a decision path on the one key and checks that it takes the path it claims: granted,
+     * and sending the commands it should.
      *
      * @param impl one of {@link #IMPLS}
      * @return the path
@@ -245,9 +250,29 @@ final class RedisFixture implements AutoCloseable {
      * @throws IllegalStateException    if the path does not grant or sends unexpected commands
      */
     DecisionPath path(String impl) {
+        return path(impl, 1);
+    }
+
+    /**
+     * {@link #path(String)} on {@code keys} keys: each asynchronous decision on the next key, in
+     * turn (one key: the one key of {@link #path(String)}); synchronous decisions stay on one key.
+     * {@code tokenBucket} is this project's limiter with its defaults (concurrent decisions on one
+     * key coalesced), {@code tokenBucketAlone} the same with coalescing off (one call per decision).
+     *
+     * @param impl one of {@link #IMPLS}
+     * @param keys how many keys the asynchronous decisions go round, at least 1
+     * @return the path
+     * @throws IllegalArgumentException if {@code impl} is unknown or {@code keys < 1}
+     * @throws IllegalStateException    if the path does not grant or sends unexpected commands
+     */
+    DecisionPath path(String impl, int keys) {
+        if (keys < 1) {
+            throw new IllegalArgumentException("keys must be >= 1: keys=" + keys);
+        }
         DecisionPath path = switch (impl) {
-            case "tokenBucket" -> tokenBucket();
-            case "bucket4j" -> bucket4j();
+            case "tokenBucket" -> tokenBucket(true, keys);
+            case "tokenBucketAlone" -> tokenBucket(false, keys);
+            case "bucket4j" -> bucket4j(keys);
             case "noopEvalsha" -> noopEvalsha();
             default -> throw new IllegalArgumentException("impl must be one of " + IMPLS + ": impl=" + impl);
         };
@@ -267,12 +292,23 @@ final class RedisFixture implements AutoCloseable {
         return path;
     }
 
-    private DecisionPath tokenBucket() {
-        RedisRateLimiters redis = RedisRateLimiters.builder(connection.async()).build();
+    /** @return the key of the {@code i}-th of {@code keys} keys: the one key {@code ""} when there is one */
+    private static String key(int i, int keys) {
+        return keys == 1 ? "" : "k" + i;
+    }
+
+    private DecisionPath tokenBucket(boolean coalescing, int keys) {
+        RedisRateLimiters redis = RedisRateLimiters.builder(connection.async()).coalescing(coalescing).build();
         TokenBucket limit = TokenBucket.of(HUGE, RATE, Duration.ofSeconds(1));
         RateLimiter single = redis.create(NAME, limit);
         RedisRateLimiters.KeyedLimiter keyed = redis.keyed(NAME, limit);
+        String[] names = new String[keys];
+        for (int i = 0; i < keys; i++) {
+            names[i] = key(i, keys);
+        }
         return new DecisionPath() {
+            private int next;
+
             @Override
             public boolean decide() {
                 return single.tryAcquire();
@@ -280,8 +316,10 @@ final class RedisFixture implements AutoCloseable {
 
             @Override
             public CompletionStage<Boolean> decideAsync() {
-                // The same Redis key as single: create(name, limit) is keyed(name, limit) at key "".
-                return keyed.tryAcquireAsync("", 1);
+                // One key: the same Redis key as single (create(name, limit) is keyed(name, limit) at key "").
+                String key = names[next];
+                next = next + 1 == keys ? 0 : next + 1;
+                return keyed.tryAcquireAsync(key, 1);
             }
         };
     }
@@ -337,8 +375,29 @@ final class RedisFixture implements AutoCloseable {
         return path;
     }
 
-    private DecisionPath bucket4j() {
-        return bucket4j(NAME, HUGE, RATE, Duration.ofSeconds(1));
+    private DecisionPath bucket4j(int keys) {
+        DecisionPath[] paths = new DecisionPath[keys];
+        for (int i = 0; i < keys; i++) {
+            paths[i] = bucket4j(keys == 1 ? NAME : NAME + ":" + key(i, keys), HUGE, RATE, Duration.ofSeconds(1));
+        }
+        if (keys == 1) {
+            return paths[0];
+        }
+        return new DecisionPath() {
+            private int next;
+
+            @Override
+            public boolean decide() {
+                return paths[0].decide();
+            }
+
+            @Override
+            public CompletionStage<Boolean> decideAsync() {
+                DecisionPath path = paths[next];
+                next = next + 1 == keys ? 0 : next + 1;
+                return path.decideAsync();
+            }
+        };
     }
 
     /** Bucket4j's Lettuce bucket of {@code capacity}, refilled greedily by {@code rate} per {@code period}. */
@@ -346,12 +405,15 @@ final class RedisFixture implements AutoCloseable {
         if (bytesConnection == null) {
             bytesConnection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
         }
-        // Its Lettuce backend: compare-and-swap, a GET and a conditional-write EVAL per decision;
-        // keys expire once the bucket would be full again, as this project's do.
-        LettuceBasedProxyManager<String> proxies = Bucket4jLettuce.casBasedBuilder(bytesConnection)
-                .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
-                        Duration.ofSeconds(1)))
-                .build();
+        if (bucket4jProxies == null) {
+            // Its Lettuce backend: compare-and-swap, a GET and a conditional-write EVAL per decision;
+            // keys expire once the bucket would be full again, as this project's do.
+            bucket4jProxies = Bucket4jLettuce.casBasedBuilder(bytesConnection)
+                    .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
+                            Duration.ofSeconds(1)))
+                    .build();
+        }
+        LettuceBasedProxyManager<String> proxies = bucket4jProxies;
         BucketConfiguration config = BucketConfiguration.builder()
                 .addLimit(limit -> limit.capacity(capacity).refillGreedy(rate, period))
                 .build();

@@ -282,7 +282,96 @@ public final class SuiteTable {
             }
         }
         appendScriptTimes(out, runs, markdown);
+        appendTargets(out, runs, markdown);
         return out.toString();
+    }
+
+    /** One target of the distributed path, measured in the run. */
+    private record Target(String what, double measured, boolean atLeast, double goal) {
+        List<String> row() {
+            return List.of(what, fixed(measured, measured >= 100 ? 0 : 2), (atLeast ? ">= " : "<= ") + fixed(goal, 2),
+                    (atLeast ? measured >= goal : measured <= goal) ? "yes" : "no");
+        }
+    }
+
+    /**
+     * Appends, when the run measured them, the targets of the distributed path with the ratio
+     * measured for each: every script's Redis time against its floor, 64 decisions in flight on
+     * many keys against the no-op {@code EVALSHA} ceiling, 64 in flight on one hot granting key
+     * coalesced against the same limiter with coalescing off and in Redis commands per decision,
+     * and the hot refused key in commands per decision and against the limiter without its
+     * refusal cache.
+     */
+    private static void appendTargets(StringBuilder out, List<Run> runs, boolean markdown) {
+        List<Target> targets = new ArrayList<>();
+        for (Run r : runs) {
+            if (!Double.isNaN(r.redisMicrosPerCall()) && r.floorMicrosPerCall() > 0) {
+                targets.add(new Target(r.shape() + ": Redis time x floor", r.redisMicrosPerCall() / r.floorMicrosPerCall(),
+                        false, 1.2));
+            }
+        }
+        String async = AsyncRedisAcquireBenchmark.class.getSimpleName() + ".decide inFlight=64 keys=";
+        Run many = find(runs, async + "1024 [thrpt]", "tokenBucket");
+        Run ceiling = find(runs, async + "1024 [thrpt]", "noopEvalsha");
+        if (many != null && ceiling != null && ceiling.figure() > 0) {
+            targets.add(new Target("64 in flight, 1024 keys: x no-op EVALSHA ceiling", many.figure() / ceiling.figure(),
+                    true, 0.8));
+        }
+        Run hot = find(runs, async + "1 [thrpt]", "tokenBucket");
+        Run alone = find(runs, async + "1 [thrpt]", "tokenBucketAlone");
+        if (hot != null && alone != null && alone.figure() > 0) {
+            targets.add(new Target("64 in flight, one hot key, coalesced: x one call per decision",
+                    hot.figure() / alone.figure(), true, 3));
+        }
+        if (hot != null && !Double.isNaN(redisCommands(hot))) {
+            targets.add(new Target("64 in flight, one hot key, coalesced: Redis commands per decision",
+                    redisCommands(hot), false, 0.2));
+        }
+        String refused = HotKeyRefusedBenchmark.class.getSimpleName() + ".refusedMostly [thrpt]";
+        Run cached = find(runs, refused, "tokenBucket");
+        Run uncached = find(runs, refused, "tokenBucketNoCache");
+        if (cached != null && !Double.isNaN(redisCommands(cached))) {
+            targets.add(new Target("one hot key ~99% refused: Redis commands per decision", redisCommands(cached),
+                    false, 0.02));
+        }
+        if (cached != null && uncached != null && uncached.figure() > 0) {
+            targets.add(new Target("one hot key ~99% refused: x without the refusal cache",
+                    cached.figure() / uncached.figure(), true, 100));
+        }
+        if (targets.isEmpty()) {
+            return;
+        }
+        List<List<String>> table = new ArrayList<>();
+        for (Target t : targets) {
+            table.add(t.row());
+        }
+        List<String> header = List.of("target", "measured", "goal", "met");
+        String title = "Targets of the distributed path, as measured in this run";
+        if (markdown) {
+            out.append('\n');
+            appendMarkdown(out, title, header, table, 1);
+        } else {
+            out.append("\n== ").append(title).append('\n');
+            out.append(String.format(Locale.ROOT, "%-75s %10s %9s  %s%n", header.toArray()));
+            for (List<String> row : table) {
+                out.append(String.format(Locale.ROOT, "%-75s %10s %9s  %s%n", row.toArray()));
+            }
+        }
+    }
+
+    /** @return the run of {@code impl} on {@code shape}, or {@code null} */
+    private static Run find(List<Run> runs, String shape, String impl) {
+        for (Run r : runs) {
+            if (r.shape().equals(shape) && r.impl().equals(impl)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** @return the commands Redis executed per decision, else those sent, else NaN */
+    private static double redisCommands(Run r) {
+        return Double.isNaN(r.executedPerDecision()) ? r.sentPerDecision() : r.executedPerDecision();
     }
 
     /** @return the aux counter {@code total} divided by the aux counter {@code count}, or NaN without them */

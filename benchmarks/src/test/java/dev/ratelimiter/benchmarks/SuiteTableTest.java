@@ -214,4 +214,42 @@ class SuiteTableTest {
         assertThat(markdown).contains("| ScriptTimeBenchmark.call script=tokenBucket [thrpt] | 12.60 | 5.00 | 2.52 |");
         assertThat(SuiteTable.report(SuiteTable.parse(SUITE), false)).doesNotContain("Redis time per script call");
     }
+
+    private static String async(String impl, String keys, double score, double decisions, double executed) {
+        return run("AsyncRedisAcquireBenchmark.decide", "thrpt", "{\"impl\": \"" + impl + "\", \"inFlight\": \"64\","
+                        + " \"keys\": \"" + keys + "\"}", score, "ops/s", "",
+                "{\"decisions\": {\"score\": " + decisions + ", \"scoreUnit\": \"#\"},"
+                        + " \"executedCommands\": {\"score\": " + executed + ", \"scoreUnit\": \"#\"},"
+                        + " \"sentCommands\": {\"score\": " + decisions + ", \"scoreUnit\": \"#\"}}");
+    }
+
+    @Test
+    void theTargetsOfTheDistributedPathArePrintedWithTheirRatiosAndWhetherMet() {
+        String json = "[\n" + scriptTime("tokenBucket", 1000, 12_600,
+                ", \"floorCalls\": {\"score\": 2000, \"scoreUnit\": \"#\"},"
+                        + " \"floorMicros\": {\"score\": 10000, \"scoreUnit\": \"#\"}") + ",\n"
+                + async("tokenBucket", "1024", 45_000, 1000, 4000) + ",\n"
+                + async("noopEvalsha", "1024", 50_000, 1000, 1000) + ",\n"
+                + async("tokenBucket", "1", 120_000, 1000, 100) + ",\n"
+                + async("tokenBucketAlone", "1", 30_000, 1000, 4000) + ",\n"
+                + run("HotKeyRefusedBenchmark.refusedMostly", "thrpt", "{\"impl\": \"tokenBucket\"}", 3_000_000, "ops/s",
+                        "", "{\"decisions\": {\"score\": 100000, \"scoreUnit\": \"#\"},"
+                                + " \"executedCommands\": {\"score\": 3000, \"scoreUnit\": \"#\"},"
+                                + " \"sentCommands\": {\"score\": 1000, \"scoreUnit\": \"#\"}}") + ",\n"
+                + run("HotKeyRefusedBenchmark.refusedMostly", "thrpt", "{\"impl\": \"tokenBucketNoCache\"}", 10_000,
+                        "ops/s", "", "{}") + "\n]";
+        String report = SuiteTable.report(SuiteTable.parse(json), false);
+        String targets = report.substring(report.indexOf("== Targets of the distributed path"));
+        // 12.6 / 5.0 = 2.52 > 1.2; 45,000 / 50,000 = 0.90 >= 0.8; 120,000 / 30,000 = 4.00 >= 3;
+        // 100 executed for 1000 decisions: 0.10 <= 0.2; 3000 / 100000 = 0.03 > 0.02; 300 >= 100.
+        assertThat(targets).containsPattern("script=tokenBucket \\[thrpt\\]: Redis time x floor +2\\.52 +<= 1\\.20  no");
+        assertThat(targets).containsPattern("64 in flight, 1024 keys: x no-op EVALSHA ceiling +0\\.90 +>= 0\\.80  yes");
+        assertThat(targets).containsPattern("one hot key, coalesced: x one call per decision +4\\.00 +>= 3\\.00  yes");
+        assertThat(targets).containsPattern("one hot key, coalesced: Redis commands per decision +0\\.10 +<= 0\\.20  yes");
+        assertThat(targets).containsPattern("refused: Redis commands per decision +0\\.03 +<= 0\\.02  no");
+        assertThat(targets).containsPattern("refused: x without the refusal cache +300 +>= 100\\.00  yes");
+        assertThat(SuiteTable.report(SuiteTable.parse(json), true))
+                .contains("| 64 in flight, 1024 keys: x no-op EVALSHA ceiling | 0.90 | >= 0.80 | yes |");
+        assertThat(SuiteTable.report(SuiteTable.parse(SUITE), false)).doesNotContain("Targets of the distributed path");
+    }
 }
