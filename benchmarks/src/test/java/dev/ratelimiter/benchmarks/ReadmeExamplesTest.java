@@ -579,6 +579,13 @@ class ReadmeExamplesTest {
     }
 
     @SuppressWarnings("unused")
+    private void redisCoalescing(StatefulRedisConnection<String, String> connection) {
+        RedisRateLimiters oneCallEach = RedisRateLimiters.builder(connection.async())
+                .coalescing(false)          // every decision its own script call
+                .build();
+    }
+
+    @SuppressWarnings("unused")
     private void redisComposite(RedisRateLimiters redis) {
         // 10 per second and 1,000 per hour, per user, in one decision.
         CompositeLimiter perUserBoth = redis.composite("user",

@@ -243,6 +243,20 @@ public class RateLimiterProperties {
          */
         private Duration refusalCacheMaxAge = Duration.ofSeconds(1);
 
+        /**
+         * Whether concurrent decisions of this instance on one key go to Redis as one script call
+         * (the token and leaky buckets), each answered as if they had come one after another.
+         */
+        private boolean coalescing = true;
+
+        public boolean isCoalescing() {
+            return coalescing;
+        }
+
+        public void setCoalescing(boolean coalescing) {
+            this.coalescing = coalescing;
+        }
+
         public int getRefusalCache() {
             return refusalCache;
         }

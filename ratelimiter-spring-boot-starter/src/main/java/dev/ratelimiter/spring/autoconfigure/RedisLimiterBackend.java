@@ -100,6 +100,7 @@ final class RedisLimiterBackend implements LimiterBackend {
                 .timeout(settings.getTimeout())
                 .failurePolicy(policy(k, settings))
                 .refusalCache(settings.getRefusalCache(), settings.getRefusalCacheMaxAge())
+                .coalescing(settings.isCoalescing())
                 .failureListener(failureListener)
                 .build());
     }
