@@ -61,10 +61,11 @@ public class AsyncRedisAcquireBenchmark {
 
     /**
      * The implementation: this project's (its defaults: concurrent decisions on one key coalesced),
-     * this project's with coalescing off ({@code tokenBucketAlone}, one call per decision), the
-     * peer's or the ceiling.
+     * this project's with coalescing off ({@code tokenBucketAlone}, one call per decision), this
+     * project's script called bare through Lettuce with the limiter's keys and arguments
+     * ({@code bareEvalsha}: the client cost without the library), the peer's or the ceiling.
      */
-    @Param({"tokenBucket", "tokenBucketAlone", "bucket4j", "noopEvalsha"})
+    @Param({"tokenBucket", "tokenBucketAlone", "bareEvalsha", "bucket4j", "noopEvalsha"})
     public String impl;
 
     /** The decisions kept in flight. */

@@ -67,7 +67,8 @@ final class RedisFixture implements AutoCloseable {
      * The implementations measured: this project's token bucket (its defaults, and with
      * coalescing off), the peer, and the ceiling.
      */
-    static final List<String> IMPLS = List.of("tokenBucket", "tokenBucketAlone", "bucket4j", "noopEvalsha");
+    static final List<String> IMPLS = List.of("tokenBucket", "tokenBucketAlone", "bareEvalsha", "bucket4j",
+            "noopEvalsha");
 
     /** The capacity: at ~10^5 decisions per second, with no refill, it would last 10^7 s. */
     static final long HUGE = 1_000_000_000_000L;
@@ -272,6 +273,7 @@ final class RedisFixture implements AutoCloseable {
         DecisionPath path = switch (impl) {
             case "tokenBucket" -> tokenBucket(true, keys);
             case "tokenBucketAlone" -> tokenBucket(false, keys);
+            case "bareEvalsha" -> bareEvalsha(keys);
             case "bucket4j" -> bucket4j(keys);
             case "noopEvalsha" -> noopEvalsha();
             default -> throw new IllegalArgumentException("impl must be one of " + IMPLS + ": impl=" + impl);
@@ -431,6 +433,82 @@ final class RedisFixture implements AutoCloseable {
                 return async.tryConsume(1);
             }
         };
+    }
+
+    /**
+     * The decision of {@code tokenBucket} as a hand-written client would send it: this project's
+     * own script, keys and arguments (captured from the {@code SLOWLOG} of one call, so they are
+     * exactly what the limiter sends), through Lettuce's {@code evalsha} with arrays built once,
+     * the reply's first figure read: the client cost of this project's decision without the
+     * library around it.
+     */
+    private DecisionPath bareEvalsha(int keys) {
+        RedisRateLimiters.KeyedLimiter keyed = RedisRateLimiters.builder(connection.async()).build()
+                .keyed(NAME, TokenBucket.of(HUGE, RATE, Duration.ofSeconds(1)));
+        RedisCommands<String, String> sync = connection.sync();
+        List<String> sent = capturedEvalsha(sync, () -> keyed.tryAcquire(key(0, keys)), "bareEvalsha");
+        String sha = sent.get(0);
+        if (!sent.get(1).equals("1")) {
+            throw new IllegalStateException("the token bucket's EVALSHA names " + sent.get(1) + " keys, not 1");
+        }
+        String[] argv = sent.subList(3, sent.size()).toArray(new String[0]);
+        String[][] redisKeys = new String[keys][];
+        for (int i = 0; i < keys; i++) {
+            redisKeys[i] = new String[] {keyed.redisKey(key(i, keys))};
+        }
+        RedisAsyncCommands<String, String> async = connection.async();
+        return new DecisionPath() {
+            private int next;
+
+            @Override
+            public boolean decide() {
+                List<Object> reply = sync.evalsha(sha, ScriptOutputType.MULTI, redisKeys[0], argv);
+                return ((Long) reply.get(0)) == 1L;
+            }
+
+            @Override
+            public CompletionStage<Boolean> decideAsync() {
+                String[] k = redisKeys[next];
+                next = next + 1 == keys ? 0 : next + 1;
+                return async.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, k, argv)
+                        .thenApply(reply -> ((Long) reply.get(0)) == 1L);
+            }
+        };
+    }
+
+    /**
+     * Captures what one script call sent: the server's {@code SLOWLOG} logs every command for the
+     * call (its threshold set to 0 meanwhile).
+     *
+     * @param sync a connection to the server
+     * @param call makes one call, which must send one {@code EVALSHA}
+     * @param what names the call in failures
+     * @return the {@code EVALSHA}'s arguments: sha, numkeys, keys, argv
+     * @throws IllegalStateException if no {@code EVALSHA} was logged, or its arguments were truncated
+     */
+    static List<String> capturedEvalsha(RedisCommands<String, String> sync, Runnable call, String what) {
+        String before = sync.configGet("slowlog-log-slower-than").get("slowlog-log-slower-than");
+        sync.configSet("slowlog-log-slower-than", "0");
+        sync.slowlogReset();
+        call.run();
+        List<Object> entries = sync.slowlogGet(16);
+        sync.configSet("slowlog-log-slower-than", before);
+        for (Object entry : entries) {
+            List<?> fields = (List<?>) entry;
+            List<?> args = (List<?>) fields.get(3);
+            if (String.valueOf(args.get(0)).equalsIgnoreCase("evalsha")) {
+                List<String> sent = new java.util.ArrayList<>();
+                for (Object a : args.subList(1, args.size())) {
+                    String s = String.valueOf(a);
+                    if (s.endsWith(" more arguments)") || s.endsWith(" more bytes)")) {
+                        throw new IllegalStateException("SLOWLOG truncated the arguments of " + what + ": " + args);
+                    }
+                    sent.add(s);
+                }
+                return sent;
+            }
+        }
+        throw new IllegalStateException("no EVALSHA in the SLOWLOG after a call of " + what + ": " + entries);
     }
 
     private DecisionPath noopEvalsha() {

@@ -125,7 +125,7 @@ public class ScriptTimeBenchmark {
             for (int i = 0; i < 3; i++) {
                 ours.run(); // creates the state: the measured calls find it
             }
-            List<String> sent = capture(ours);
+            List<String> sent = RedisFixture.capturedEvalsha(sync, ours, script);
             floor = floor(sent);
             Map<String, Long> oursCommands = commandsPerCall(sync, ours);
             Map<String, Long> floorCommands = commandsPerCall(floorSync, floor);
@@ -178,32 +178,6 @@ public class ScriptTimeBenchmark {
 
     private static BooleanSupplier single(RateLimiter limiter) {
         return limiter::tryAcquire;
-    }
-
-    /** @return the arguments of the {@code EVALSHA} one call of {@code ours} sent: sha, numkeys, keys, argv */
-    private List<String> capture(Runnable ours) {
-        String before = sync.configGet("slowlog-log-slower-than").get("slowlog-log-slower-than");
-        sync.configSet("slowlog-log-slower-than", "0");
-        sync.slowlogReset();
-        ours.run();
-        List<Object> entries = sync.slowlogGet(16);
-        sync.configSet("slowlog-log-slower-than", before);
-        for (Object entry : entries) {
-            List<?> fields = (List<?>) entry;
-            List<?> args = (List<?>) fields.get(3);
-            if (String.valueOf(args.get(0)).equalsIgnoreCase("evalsha")) {
-                List<String> sent = new ArrayList<>();
-                for (Object a : args.subList(1, args.size())) {
-                    String s = String.valueOf(a);
-                    if (s.endsWith(" more arguments)") || s.endsWith(" more bytes)")) {
-                        throw new IllegalStateException("SLOWLOG truncated the arguments of " + script + ": " + args);
-                    }
-                    sent.add(s);
-                }
-                return sent;
-            }
-        }
-        throw new IllegalStateException("no EVALSHA in the SLOWLOG after a call of " + script + ": " + entries);
     }
 
     private Runnable floor(List<String> sent) {

@@ -297,7 +297,8 @@ public final class SuiteTable {
     /**
      * Appends, when the run measured them, the targets of the distributed path with the ratio
      * measured for each: every script's Redis time against its floor, 64 decisions in flight on
-     * many keys against the no-op {@code EVALSHA} ceiling, 64 in flight on one hot granting key
+     * many keys against the no-op {@code EVALSHA} ceiling and in bytes allocated against the same
+     * script called bare through Lettuce, 64 in flight on one hot granting key
      * coalesced against the same limiter with coalescing off and in Redis commands per decision,
      * and the hot refused key in commands per decision and against the limiter without its
      * refusal cache.
@@ -316,6 +317,11 @@ public final class SuiteTable {
         if (many != null && ceiling != null && ceiling.figure() > 0) {
             targets.add(new Target("64 in flight, 1024 keys: x no-op EVALSHA ceiling", many.figure() / ceiling.figure(),
                     true, 0.8));
+        }
+        Run bare = find(runs, async + "1024 [thrpt]", "bareEvalsha");
+        if (many != null && bare != null && bare.allocBytesPerOp() > 0) {
+            targets.add(new Target("64 in flight, 1024 keys: client bytes per decision x bare EVALSHA",
+                    many.allocBytesPerOp() / bare.allocBytesPerOp(), false, 1.25));
         }
         Run hot = find(runs, async + "1 [thrpt]", "tokenBucket");
         Run alone = find(runs, async + "1 [thrpt]", "tokenBucketAlone");

@@ -86,10 +86,7 @@ final class Coalescer {
             if (lane == null) {
                 Lane mine = new Lane(key);
                 if (lanes.putIfAbsent(key, mine) == null) {
-                    ScriptCaller.TimedReply call = caller.start(script.sha(), script.body(), new String[] {redisKey},
-                            argv, !sync);
-                    call.whenComplete(mine);
-                    return call;
+                    return caller.start(script.sha(), script.body(), new String[] {redisKey}, argv, !sync, mine);
                 }
                 continue;
             }
@@ -97,6 +94,9 @@ final class Coalescer {
             synchronized (lane) {
                 if (!lane.closed) {
                     w = new Waiter(redisKey, argv, System.nanoTime() + caller.timeoutNanos());
+                    if (lane.waiting == null) {
+                        lane.waiting = new ArrayDeque<>();
+                    }
                     lane.waiting.add(w);
                 }
             }
@@ -121,7 +121,7 @@ final class Coalescer {
             return 0;
         }
         synchronized (lane) {
-            return lane.waiting.size();
+            return lane.waiting == null ? 0 : lane.waiting.size();
         }
     }
 
@@ -134,14 +134,15 @@ final class Coalescer {
         synchronized (lane) {
             int n = 0;
             batch = null;
-            for (Waiter w; n < MAX_BATCH && (w = lane.waiting.poll()) != null; ) {
+            ArrayDeque<Waiter> waiting = lane.waiting;
+            for (Waiter w; waiting != null && n < MAX_BATCH && (w = waiting.poll()) != null; ) {
                 if (w.isDone()) {
                     continue; // timed out or abandoned before it was sent: it counts nowhere
                 }
                 if (batch == null) {
-                    batch = new Waiter[Math.min(MAX_BATCH, lane.waiting.size() + 1)];
+                    batch = new Waiter[Math.min(MAX_BATCH, waiting.size() + 1)];
                 } else if (n == batch.length) {
-                    batch = Arrays.copyOf(batch, Math.min(MAX_BATCH, n + lane.waiting.size() + 1));
+                    batch = Arrays.copyOf(batch, Math.min(MAX_BATCH, n + waiting.size() + 1));
                 }
                 batch[n++] = w;
             }
@@ -189,11 +190,11 @@ final class Coalescer {
         return argv;
     }
 
-    /** The keys' calls in flight: completed, one takes the next batch. */
-    private final class Lane implements BiConsumer<Object, Throwable> {
+    /** A key's calls in flight: when one is over, the lane sends the next batch. */
+    private final class Lane implements Runnable {
         final String key;
-        /** The decisions waiting for the call in flight to end; guarded by this. */
-        final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+        /** The decisions waiting for the call in flight to end, made by the first; guarded by this. */
+        ArrayDeque<Waiter> waiting;
         /** Whether the lane left the map; guarded by this. */
         boolean closed;
 
@@ -201,8 +202,9 @@ final class Coalescer {
             this.key = key;
         }
 
+        /** The lone call it was made for is over. */
         @Override
-        public void accept(Object reply, Throwable failure) {
+        public void run() {
             next(this);
         }
     }

@@ -101,13 +101,16 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         final String[] opTemplate;
         final int permitsIndex;
         final int modeIndex;
+        /** Under Redis time, the arguments of every one-permit decision, else {@code null}. */
+        final String[] redisTimeOnePermit;
         /** The refusals known under this limit, or {@code null} when not remembered. */
         final RefusalCache refusals;
         /** Coalesces this limit's concurrent decisions per key, or {@code null} when they are not. */
         final Coalescer coalescer;
 
         Config(LimitArgs args, FailureHandler failures, String floor, String floorAt, String origin,
-               String unitsPerMs, String graceMs, int refusalSlots, ScriptCaller caller, boolean coalesce) {
+               String unitsPerMs, String graceMs, int refusalSlots, ScriptCaller caller, boolean coalesce,
+               boolean redisTime) {
             this.args = args;
             this.refusals = refusalSlots == 0 ? null : new RefusalCache(refusalSlots);
             this.failures = failures;
@@ -131,6 +134,14 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
                 this.argvTemplate = java.util.Arrays.copyOf(opTemplate, modeIndex);
             }
             this.permitsIndex = args.script == Scripts.GCRA ? 4 : 3;
+            if (redisTime) {
+                String[] one = argvTemplate.clone();
+                one[0] = "redis";
+                one[permitsIndex] = "1";
+                this.redisTimeOnePermit = one;
+            } else {
+                this.redisTimeOnePermit = null;
+            }
             // Only the GCRA script decides batches so far; the windows send each decision alone.
             this.coalescer = coalesce && args.script == Scripts.GCRA
                     ? new Coalescer(caller, args.script, opTemplate, permitsIndex, modeIndex) : null;
@@ -165,7 +176,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         this.graceMs = Long.toString(graceMs);
         this.keyStart = prefix + '{' + name + ':'; // as RedisKeys.tagged writes it
         this.config = new Config(args, failures, "", "", origin, unitsPerMs, this.graceMs, refusalSlots, caller,
-                coalesce);
+                coalesce, clock.redisTime());
     }
 
     /**
@@ -183,6 +194,9 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
      * @return the script's arguments for one decision dated {@code now}
      */
     private String[] argv(Config c, long permits, long now) {
+        if (permits == 1 && c.redisTimeOnePermit != null) {
+            return c.redisTimeOnePermit; // constant: nobody writes into an argument array once built
+        }
         String[] argv = c.argvTemplate.clone();
         argv[0] = clock.redisTime() ? "redis" : Long.toString(now);
         argv[c.permitsIndex] = permits == 1 ? "1" : Long.toString(permits);
@@ -294,10 +308,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     private CompletionStage<Decision> decideAsync(Config c, String key, long permits, long now) {
         long epoch = epoch(c);
-        String[] argv = argv(c, permits, now);
-        CompletableFuture<List<Object>> call = c.coalescer == null ? caller.call(c.args.script, redisKey(key), argv)
-                : c.coalescer.decide(key, redisKey(key), argv, false);
-        return call.handle((reply, failure) -> {
+        return send(c, key, permits, now).handle((reply, failure) -> {
             if (failure != null) {
                 return c.failures.onFailure(key, permits, failure);
             }
@@ -557,7 +568,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         }
         // A fresh refusal cache: the new limit may grant what the old one refused.
         config = new Config(next, c.failures.reconfigured(limit), floor[0], floor[1], origin, unitsPerMs, graceMs,
-                refusalSlots, caller, coalesce);
+                refusalSlots, caller, coalesce, clock.redisTime());
     }
 
     /**
@@ -631,7 +642,22 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         if (knownRefused(c, key, permits, now)) {
             return CompletableFuture.completedFuture(false);
         }
-        return decideAsync(c, key, permits, now).thenApply(Decision::isAllowed);
+        // One stage from the reply to the answer: no Decision is made for it.
+        long epoch = epoch(c);
+        return send(c, key, permits, now).handle((reply, failure) -> {
+            if (failure != null) {
+                return c.failures.onFailure(key, permits, failure).isAllowed();
+            }
+            remember(c, key, permits, reply, now, epoch);
+            return ((Long) reply.get(0)) == 1L;
+        });
+    }
+
+    /** Sends one decision's call, coalesced when the limit coalesces; the timer times it out. */
+    private CompletableFuture<List<Object>> send(Config c, String key, long permits, long now) {
+        String[] argv = argv(c, permits, now);
+        return c.coalescer == null ? caller.call(c.args.script, redisKey(key), argv)
+                : c.coalescer.decide(key, redisKey(key), argv, false);
     }
 
     @Override

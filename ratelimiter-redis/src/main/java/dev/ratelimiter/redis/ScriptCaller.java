@@ -134,7 +134,16 @@ final class ScriptCaller {
      * @return the call, its reply once answered
      */
     TimedReply start(String sha, String body, String[] keys, String[] args, boolean timed) {
-        Call call = new Call(this, sha, body, keys, args, System.nanoTime() + timeoutNanos);
+        return start(sha, body, keys, args, timed, null);
+    }
+
+    /**
+     * {@link #start(String, String, String[], String[], boolean)}, running {@code ended} once the
+     * call is over (answered, failed or timed out), after its dependents, on the thread that ended
+     * it; what it throws is ignored.
+     */
+    TimedReply start(String sha, String body, String[] keys, String[] args, boolean timed, Runnable ended) {
+        Call call = new Call(this, sha, body, keys, args, System.nanoTime() + timeoutNanos, ended);
         if (timed) {
             lane.add(call);
         }
@@ -276,6 +285,8 @@ final class ScriptCaller {
         private final String[] keys;
         private final String[] args;
         private final long deadline;
+        /** Run once the call is over, or {@code null}. */
+        private final Runnable ended;
         /** The Lettuce future of the command in flight, cancelled when the call times out. */
         private volatile CompletableFuture<List<Object>> inFlight;
         /** Whether the EVAL was sent; written before it is sent, read on its completion. */
@@ -283,7 +294,9 @@ final class ScriptCaller {
         /** How many times the call was answered TRYAGAIN; touched by one completion at a time. */
         private int tryAgains;
 
-        Call(ScriptCaller caller, String sha, String body, String[] keys, String[] args, long deadline) {
+        Call(ScriptCaller caller, String sha, String body, String[] keys, String[] args, long deadline,
+             Runnable ended) {
+            this.ended = ended;
             this.caller = caller;
             this.sha = sha;
             this.body = body;
@@ -313,16 +326,23 @@ final class ScriptCaller {
          * time is read before the completion ran the stages chained on the call, so it is the
          * round trip alone.
          */
-        private boolean observe(boolean ended, long end, boolean succeeded) {
+        private boolean observe(boolean won, long end, boolean succeeded) {
             Observer o = caller.observer;
-            if (ended && o != null) {
+            if (won && o != null) {
                 try {
                     o.called(Math.max(0L, end - (deadline - caller.timeoutNanos)), succeeded);
                 } catch (RuntimeException ignored) {
                     // An observer is for metrics: it never changes the call's outcome.
                 }
             }
-            return ended;
+            if (won && ended != null) {
+                try {
+                    ended.run();
+                } catch (RuntimeException ignored) {
+                    // The call's outcome is settled; its follower must not undo it.
+                }
+            }
+            return won;
         }
 
         private void eval() {
