@@ -142,8 +142,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
             } else {
                 this.redisTimeOnePermit = null;
             }
-            // Only the GCRA script decides batches so far; the windows send each decision alone.
-            this.coalescer = coalesce && args.script == Scripts.GCRA
+            // The GCRA and counter scripts decide batches; the log sends each decision alone.
+            this.coalescer = coalesce && args.script != Scripts.SLIDING_LOG
                     ? new Coalescer(caller, args.script, opTemplate, permitsIndex, modeIndex) : null;
         }
     }

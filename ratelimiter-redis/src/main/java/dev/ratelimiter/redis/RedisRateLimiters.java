@@ -858,9 +858,9 @@ public final class RedisRateLimiters {
          * a decision that times out before its batch is sent counts nowhere.
          *
          * <p>Applies to {@code decide}, {@code tryAcquire} and their asynchronous forms on the
-         * token bucket and the leaky buckets (meter and queue); the sliding windows, composites,
-         * {@code peek}, the other operations and the reservations of blocking acquires send each
-         * call alone.
+         * token bucket, the leaky buckets (meter and queue) and the sliding window counter; the
+         * sliding window log, composites, {@code peek}, the other operations and the reservations
+         * of blocking acquires send each call alone.
          *
          * @param coalescing {@code false} to send every decision as its own call
          * @return this

@@ -103,8 +103,14 @@ if ARGV[9] == nil then
               rem = cap - c
             end
           end
-          local written = string.format('%.0f', nf)
-          if nq > 0 then written = written .. ' ' .. string.format('%.0f', nq) .. ' ' .. string.format('%.0f', rate) end
+          local written
+          if nq > 0 then
+            -- One format for the whole state; the rate as the caller sent it (Long.toString: the
+            -- canonical decimal gcra.lua's format writes too, so equal states stay equal strings).
+            written = string.format('%.0f %.0f %s', nf, nq, ARGV[3])
+          else
+            written = string.format('%.0f', nf)
+          end
           local ms = math.ceil(after / tonumber(ARGV[7])) + tonumber(ARGV[8])
           if ms < 1 then ms = 1 end
           redis.call('SET', KEYS[1], written, 'PX', ms)

@@ -9,7 +9,7 @@
 -- Returns  {allowed, remaining, retryAfter (-1: never), reset}, times in the caller's unit; a
 --          grant carries n at index 5.
 --
--- Operations (ARGV[8]), one call each:
+-- Operations (ARGV[8]), one call each but the batch (at the end of this script):
 --   absent   a decision.
 --   'peek'   the decision of n permits, writing nothing (no key created, no TTL touched).
 --   'reset'  deletes the counts; with ARGV[9] 'rebase' (client time), stores empty counts whose
@@ -44,31 +44,41 @@ local st = redis.call('HMGET', key, 'o', 'w', 'p', 'c')
 local origin = tonumber(st[1]) or tonumber(ARGV[5])
 local hw, prev, cur = tonumber(st[2]) or 0, tonumber(st[3]) or 0, tonumber(st[4]) or 0
 
-local t = now - origin
--- Exact only below 2^53: a reading that far from the windows' origin (another process's clock,
--- or one set far off) is refused rather than filed under a rounded window.
-if t >= 9007199254740992 or t <= -9007199254740992 then
-  return redis.error_reply('ERR rate limiter: clock reading ' .. string.format('%.0f', now)
-    .. ' is 2^53 or more units from the window origin ' .. string.format('%.0f', origin))
+-- The counts and the budget at the reading x: the window k it falls in, the counts as they stand
+-- then (a refusal decides on them without writing: the rotation is stored only by a grant, so it
+-- cannot move the window a later, earlier reading is judged in), the elapsed part e of the window,
+-- the budget left by the weighted previous count, and where the stored window starts relative to
+-- x (offset: -e, or > 0 if the clock is behind it). hw, prev and cur become the counts at x,
+-- always derived from the state as stored (s_*), which only a grant changes. Returns an error reply
+-- when x is out of range.
+local k, e, weighted, budget, offset
+local s_hw, s_prev, s_cur = hw, prev, cur
+local function at(x)
+  hw, prev, cur = s_hw, s_prev, s_cur
+  local t = x - origin
+  -- Exact only below 2^53: a reading that far from the windows' origin (another process's clock,
+  -- or one set far off) is refused rather than filed under a rounded window.
+  if t >= 9007199254740992 or t <= -9007199254740992 then
+    return redis.error_reply('ERR rate limiter: clock reading ' .. string.format('%.0f', x)
+      .. ' is 2^53 or more units from the window origin ' .. string.format('%.0f', origin))
+  end
+  k = math.floor(t / w)
+  while k * w > t do k = k - 1 end
+  while (k + 1) * w <= t do k = k + 1 end
+  if k > hw then
+    if k == hw + 1 then prev = cur else prev = 0 end
+    cur, hw = 0, k
+  end
+  e = 0
+  if k == hw then e = t - k * w end
+  weighted = 0
+  if prev > 0 then weighted = ceil_mul_div(prev, w - e, w) end
+  budget = limit - weighted
+  offset = hw * w - t
+  return nil
 end
-local k = math.floor(t / w)
-while k * w > t do k = k - 1 end
-while (k + 1) * w <= t do k = k + 1 end
-
--- The counts at window k: a refusal decides on them without writing (the rotation is stored
--- only by a grant), so it cannot move the window a later, earlier reading is judged in.
-if k > hw then
-  if k == hw + 1 then prev = cur else prev = 0 end
-  cur, hw = 0, k
-end
-
-local e = 0
-if k == hw then e = t - k * w end
-local weighted = 0
-if prev > 0 then weighted = ceil_mul_div(prev, w - e, w) end
-local budget = limit - weighted
--- Where the stored window starts, relative to now: -e, or > 0 if the clock is behind it.
-local offset = hw * w - t
+local failed = at(now)
+if failed then return failed end
 
 local function reset_of(c)
   local finish
@@ -84,10 +94,15 @@ local function reset_of(c)
 end
 
 -- Only a grant or a refund writes, and its first write is the HSET, which Redis checks against
--- maxmemory; a refund to zero counts keeps the key for the grace only (ttl_ms of 0).
+-- maxmemory; a refund to zero counts keeps the key for the grace only (ttl_ms of 0). The state
+-- (window hw, previous p, current c) and the time until it no longer weighs, in units.
+local function store_state(sw, sp, sc, units)
+  redis.call('HSET', key, 'o', int(origin), 'w', int(sw), 'p', int(sp), 'c', int(sc))
+  redis.call('PEXPIRE', key, ttl_ms(units, units_per_ms, grace_ms))
+end
+
 local function store(c)
-  redis.call('HSET', key, 'o', int(origin), 'w', int(hw), 'p', int(prev), 'c', int(c))
-  redis.call('PEXPIRE', key, ttl_ms(reset_of(c), units_per_ms, grace_ms))
+  store_state(hw, prev, c, reset_of(c))
 end
 
 local function remaining(c)
@@ -114,30 +129,60 @@ if mode == 'drain' then
   if n == 0 then return {0, 0, 0, reset_of(cur), 0} end
 end
 
-if n > limit then
-  return {0, remaining(cur), -1, reset_of(cur)}
+-- The decision of n permits at the reading at() last set, on the counts as they stand: its reply
+-- and whether it granted (the current count then includes n).
+local function decide()
+  if n > limit then
+    return {0, remaining(cur), -1, reset_of(cur)}, false
+  end
+  if cur + n <= budget then
+    cur = cur + n
+    return {1, budget - cur, 0, reset_of(cur), n}, true
+  end
+  -- The earliest of: later in this window (the previous count's weight shrinks); in the next
+  -- window, where the current count becomes the weighted previous one.
+  local retry = nil
+  local s = limit - cur - n
+  if s >= 0 and prev > s then
+    local e2 = w - floor_mul_div(s, w, prev)
+    if e2 < e + 1 then e2 = e + 1 end
+    if e2 < w then retry = offset + e2 end
+  end
+  if not retry then
+    local s2 = limit - n
+    local e_next = 0
+    if cur > s2 then e_next = w - floor_mul_div(s2, w, cur) end
+    retry = offset + w + e_next
+  end
+  if retry < 1 then retry = 1 end
+  return {0, remaining(cur), retry, reset_of(cur)}, false
 end
 
-if cur + n <= budget then
-  cur = cur + n
-  if mode == 'peek' then return {1, budget - cur, 0, reset_of(cur), n} end
-  return finish({1, budget - cur, 0, reset_of(cur), n}, function() store(cur) end)
+if mode == 'batch' then
+  -- The coalesced decisions of one process on this key, in arrival order, each taken on the
+  -- counts the ones before it left, as if they had come one after another: ARGV[9], ARGV[10], ...
+  -- are each request's clock reading ('' for ARGV[1]'s, which is what Redis time sends) and
+  -- permits. One write, the state the last grant left, with that grant's TTL (a later refusal's
+  -- rotation of the window is not stored, as a refusal alone writes nothing). Returns the four
+  -- figures of each decision, one after another.
+  local out, last = {}, nil
+  for i = 9, #ARGV, 2 do
+    -- Each decision on the state as stored by then (a refusal's view of the window is not kept).
+    failed = at(ARGV[i] == '' and now or tonumber(ARGV[i]))
+    if failed then return failed end
+    n = tonumber(ARGV[i + 1])
+    local reply, granted = decide()
+    local o = #out
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = reply[1], reply[2], reply[3], reply[4]
+    if granted then
+      s_hw, s_prev, s_cur = hw, prev, cur
+      last = reply[4]
+    end
+  end
+  if last then store_state(s_hw, s_prev, s_cur, last) end
+  return out
 end
 
--- The earliest of: later in this window (the previous count's weight shrinks); in the next
--- window, where the current count becomes the weighted previous one.
-local retry = nil
-local s = limit - cur - n
-if s >= 0 and prev > s then
-  local e2 = w - floor_mul_div(s, w, prev)
-  if e2 < e + 1 then e2 = e + 1 end
-  if e2 < w then retry = offset + e2 end
-end
-if not retry then
-  local s2 = limit - n
-  local e_next = 0
-  if cur > s2 then e_next = w - floor_mul_div(s2, w, cur) end
-  retry = offset + w + e_next
-end
-if retry < 1 then retry = 1 end
-return {0, remaining(cur), retry, reset_of(cur)}
+local reply, granted = decide()
+if not granted or mode == 'peek' then return reply end
+return finish(reply, function() store(cur) end)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ratelimiter.Decision;
 import dev.ratelimiter.LeakyBucket;
 import dev.ratelimiter.Limit;
+import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.TokenBucket;
 import dev.ratelimiter.conformance.FakeClock;
 import dev.ratelimiter.redis.testing.LatencyProxy;
@@ -99,10 +100,12 @@ class RedisCoalescingTest {
         admin.call("FLUSHALL");
     }
 
-    static Stream<Limit> gcraLimits() {
+    /** Every limit whose decisions are coalesced: the GCRA ones and the sliding window counter. */
+    static Stream<Limit> coalescedLimits() {
         return Stream.of(TokenBucket.of(10, 5, Duration.ofSeconds(1)),
                 LeakyBucket.meter(3, Duration.ofMillis(50), 8),
-                LeakyBucket.queue(7, Duration.ofMillis(20), 6));
+                LeakyBucket.queue(7, Duration.ofMillis(20), 6),
+                SlidingWindow.counter(12, Duration.ofMillis(40)));
     }
 
     private static RedisRateLimiters.Builder builder(StatefulRedisConnection<String, String> connection, FakeClock clock) {
@@ -126,27 +129,33 @@ class RedisCoalescingTest {
         return calls;
     }
 
-    @ParameterizedTest
-    @MethodSource("gcraLimits")
-    void coalescedDecisionsAnswerAsTheSameDecisionsOneAfterAnother(Limit limit) throws Exception {
-        FakeClock clock = new FakeClock();
-        FakeClock twinClock = new FakeClock();
-        RedisRateLimiters.KeyedLimiter coalesced = builder(throughProxy, clock).prefix("c:").build().keyed("api", limit);
-        RedisRateLimiters.KeyedLimiter oneByOne = builder(straight, twinClock).prefix("s:").coalescing(false).build()
-                .keyed("api", limit);
-        assertThat(coalesced.tryAcquire("warm-up")).isTrue(); // the script is cached: no NOSCRIPT below
-        assertThat(oneByOne.tryAcquire("warm-up")).isTrue();
-        Random random = new Random(limit.hashCode());
-        int[] sizes = {2, 3, 17, 40, 128, 129, 300};
-        for (int round = 0; round < sizes.length; round++) {
-            int n = sizes[round];
-            long[] steps = new long[n];
-            long[] permits = new long[n];
-            for (int i = 0; i < n; i++) {
-                // Mostly the same instant (the case of Redis time), sometimes a step of the clock.
-                steps[i] = random.nextInt(4) == 0 ? random.nextInt(30) * MS + random.nextInt(1000) : 0;
-                permits[i] = 1 + random.nextInt(random.nextInt(8) == 0 ? 12 : 3); // some above the limit
-            }
+    /**
+     * A limiter whose calls go through the proxy, coalesced, and its twin on the same server, one
+     * call per decision, each on a fake clock of its own that the rounds move alike.
+     */
+    private static final class Twins {
+        final FakeClock clock = new FakeClock();
+        final FakeClock twinClock = new FakeClock();
+        final RedisRateLimiters.KeyedLimiter coalesced;
+        final RedisRateLimiters.KeyedLimiter oneByOne;
+
+        Twins(Limit limit) {
+            coalesced = builder(throughProxy, clock).prefix("c:").build().keyed("api", limit);
+            oneByOne = builder(straight, twinClock).prefix("s:").coalescing(false).build().keyed("api", limit);
+            assertThat(coalesced.tryAcquire("warm-up")).isTrue(); // the script is cached: no NOSCRIPT below
+            assertThat(oneByOne.tryAcquire("warm-up")).isTrue();
+        }
+
+        /**
+         * Makes the decisions on key {@code k}: the coalesced ones all while the first one's call is
+         * held in flight, then the twin's one call each; checks both answer alike and the calls.
+         *
+         * @param steps   the clock's move before each decision (negative: back)
+         * @param permits each decision's permits
+         * @return the decisions
+         */
+        List<Decision> round(long[] steps, long[] permits) throws Exception {
+            int n = steps.length;
             long before = scripts();
             long sentBefore = sent.get();
             proxy.blackhole(true);
@@ -161,29 +170,80 @@ class RedisCoalescingTest {
             for (CompletableFuture<Decision> r : replies) {
                 got.add(r.get(30, TimeUnit.SECONDS));
             }
-            long calls = scripts() - before;
             // The first alone, then the others in batches of at most 128.
-            assertThat(calls).as("round %d: script calls for %d decisions", round, n)
+            assertThat(scripts() - before).as("script calls for %d decisions", n)
                     .isEqualTo(1 + (n - 1 + Coalescer.MAX_BATCH - 1) / Coalescer.MAX_BATCH);
-
             List<Decision> expected = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 twinClock.advance(steps[i]);
                 expected.add(oneByOne.decide("k", permits[i]));
             }
-            assertThat(got).as("round %d of %s", round, limit).isEqualTo(expected);
-            assertThat(got).as("round %d mixes grants and refusals", round)
-                    .anyMatch(Decision::isAllowed);
-            long gap = random.nextInt(3) * 200 * MS;
-            clock.advance(gap);
-            twinClock.advance(gap);
+            assertThat(got).as("steps %s, permits %s", java.util.Arrays.toString(steps),
+                    java.util.Arrays.toString(permits)).isEqualTo(expected);
+            return got;
         }
-        assertThat(admin.callString("GET", "c:{api:k}")).as("the same state stored")
-                .isEqualTo(admin.callString("GET", "s:{api:k}"));
+
+        void advance(long nanos) {
+            clock.advance(nanos);
+            twinClock.advance(nanos);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("coalescedLimits")
+    void coalescedDecisionsAnswerAsTheSameDecisionsOneAfterAnother(Limit limit) throws Exception {
+        Twins twins = new Twins(limit);
+        Random random = new Random(limit.toString().hashCode()); // a fixed sequence per limit
+        int granted = 0;
+        int refused = 0;
+        int[] sizes = {2, 3, 17, 40, 128, 129, 300};
+        for (int round = 0; round < sizes.length; round++) {
+            int n = sizes[round];
+            long[] steps = new long[n];
+            long[] permits = new long[n];
+            for (int i = 0; i < n; i++) {
+                // Mostly the same instant (the case of Redis time), sometimes a step of the clock,
+                // now and then back (threads read the clock, then join the queue, in either order).
+                int kind = random.nextInt(10);
+                steps[i] = kind < 2 ? random.nextInt(30) * MS + random.nextInt(1000)
+                        : kind == 2 ? -(random.nextInt(20) * MS + random.nextInt(1000)) : 0;
+                permits[i] = 1 + random.nextInt(random.nextInt(8) == 0 ? 12 : 3); // some above the limit
+            }
+            for (Decision d : twins.round(steps, permits)) {
+                if (d.isAllowed()) {
+                    granted++;
+                } else {
+                    refused++;
+                }
+            }
+            twins.advance(random.nextInt(3) * 200 * MS);
+        }
+        assertThat(granted).as("grants among the decisions").isGreaterThan(10);
+        assertThat(refused).as("refusals among the decisions").isGreaterThan(10);
+        assertThat(dump("c:{api:k}")).as("the same state stored").isEqualTo(dump("s:{api:k}"));
         long ttl = admin.callLong("PTTL", "c:{api:k}");
         long twinTtl = admin.callLong("PTTL", "s:{api:k}");
         assertThat(Math.abs(ttl - twinTtl)).as("the same TTL, to the milliseconds between the two reads").isLessThan(1_000);
-        assertThat(coalescer(coalesced).lanes()).as("no lane is left once nothing is in flight").isZero();
+        assertThat(coalescer(twins.coalesced).lanes()).as("no lane is left once nothing is in flight").isZero();
+    }
+
+    @Test
+    void aCounterBatchJudgesAnEarlierReadingOnTheStoredCountsNotOnALaterRefusalsWindow() throws Exception {
+        // 10 per 100 ms. 6 granted in window 0, 3 in window 1 (the 6 weighted 90%: 4 left).
+        Twins twins = new Twins(SlidingWindow.counter(10, Duration.ofMillis(100)));
+        twins.advance(-twins.clock.read() + FakeClock.DEFAULT_START); // at the windows' origin
+        assertThat(twins.coalesced.decide("k", 6).isAllowed()).isTrue();
+        assertThat(twins.oneByOne.decide("k", 6).isAllowed()).isTrue();
+        twins.advance(110 * MS);
+        assertThat(twins.coalesced.decide("k", 3).isAllowed()).isTrue();
+        assertThat(twins.oneByOne.decide("k", 3).isAllowed()).isTrue();
+        // Then, coalesced behind a first call (11, above the limit: refused, nothing written): 8 at
+        // 201 ms (window 2: the 3 weighted 99%, 7 left: refused), and 4 read at 150 ms (window 1,
+        // the 6 weighted 50%: 3 + 4 <= 10 - 3, granted with nothing left).
+        List<Decision> got = twins.round(new long[] {0, 91 * MS, -51 * MS}, new long[] {11, 8, 4});
+        assertThat(got.get(1).isAllowed()).isFalse();
+        assertThat(got.get(2).isAllowed()).isTrue();
+        assertThat(got.get(2).remaining()).isZero();
     }
 
     @Test
@@ -338,6 +398,12 @@ class RedisCoalescingTest {
         for (int i = 0; i < 4; i++) {
             assertThat(replies.get(i).get(30, TimeUnit.SECONDS).remaining()).isEqualTo(9 - i);
         }
+    }
+
+    /** @return the stored state of a key, string or hash, as text */
+    private static String dump(String key) {
+        String type = admin.callString("TYPE", key);
+        return type.equals("hash") ? String.valueOf(admin.call("HGETALL", key)) : admin.callString("GET", key);
     }
 
     private static Coalescer coalescer(RedisRateLimiters.KeyedLimiter limiter) {
