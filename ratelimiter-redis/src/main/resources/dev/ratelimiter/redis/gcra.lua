@@ -208,9 +208,9 @@ if mode == 'batch' then
   -- each request's clock reading ('' for ARGV[1]'s, which is what Redis time sends) and permits.
   -- One write, the last grant's state, with that grant's TTL. Returns the four figures of each
   -- decision, one after another.
-  local out, last_after = {}, nil
+  local out, last_after, first = {}, nil, now
   for i = 10, #ARGV, 2 do
-    if ARGV[i] ~= '' then now = tonumber(ARGV[i]) end
+    if ARGV[i] == '' then now = first else now = tonumber(ARGV[i]) end
     n = tonumber(ARGV[i + 1])
     local reply, nf, nq = decide()
     local o = #out

@@ -30,7 +30,8 @@ if ARGV[9] == nil then
       f = tonumber(pre_stored)
     else
       local space2 = string.find(pre_stored, ' ', space + 1, true)
-      if space2 and tonumber(string.sub(pre_stored, space2 + 1)) == rate then
+      -- Compared as text: the client sends R in canonical decimal, and gcra.lua writes the same text.
+      if space2 and string.sub(pre_stored, space2 + 1) == ARGV[3] then
         f = tonumber(string.sub(pre_stored, 1, space - 1))
         q = tonumber(string.sub(pre_stored, space + 1, space2 - 1))
       end
@@ -46,18 +47,18 @@ if ARGV[9] == nil then
     if f > now or (f == now and q > 0) then d, dq = f - now, q end
     local dr = d * rate + dq
     if d * rate < SMALL and dr < SMALL then
-      -- Exact floor of x / y for integers 0 <= x, 0 < y below 2^52.
-      local function fdiv(x, y)
-        local q = math.floor(x / y)
-        while q > 0 and q * y > x do q = q - 1 end
-        while (q + 1) * y <= x do q = q + 1 end
-        return q
-      end
       local cp = cap * period
       local limit = (cap - n) * period
       local grantable
       if queue then grantable = dr == 0 else grantable = dr <= limit end
       if not grantable then
+        -- Exact floor of x / y for integers 0 <= x, 0 < y below 2^52.
+        local function fdiv(x, y)
+          local q = math.floor(x / y)
+          while q > 0 and q * y > x do q = q - 1 end
+          while (q + 1) * y <= x do q = q + 1 end
+          return q
+        end
         -- remaining(d, 0): C - ceil(D / P), 0 when D >= C * P (the queue: 0 in debt).
         local rem = 0
         if not queue and dr < cp then
@@ -80,7 +81,10 @@ if ARGV[9] == nil then
       if np < SMALL then
         local bf, bq = now, 0
         if dr > 0 then bf, bq = f, q end
-        local s = fdiv(np, rate)
+        -- s = floor(n * P / R), exactly (inline: a grant defines no function).
+        local s = math.floor(np / rate)
+        while s > 0 and s * rate > np do s = s - 1 end
+        while (s + 1) * rate <= np do s = s + 1 end
         local nq = bq + np - s * rate
         local nf = bf + s
         if nq >= rate then nf, nq = nf + 1, nq - rate end
@@ -98,7 +102,10 @@ if ARGV[9] == nil then
             if xr >= cp then
               rem = 0
             else
-              local c = fdiv(xr, period)
+              -- c = ceil(xr / P), exactly.
+              local c = math.floor(xr / period)
+              while c > 0 and c * period > xr do c = c - 1 end
+              while (c + 1) * period <= xr do c = c + 1 end
               if c * period < xr then c = c + 1 end
               rem = cap - c
             end

@@ -228,6 +228,24 @@ class RedisCoalescingTest {
     }
 
     @Test
+    void aBatchedDecisionAtTheFirstOnesReadingIsDecidedAtThatReadingNotThePreviousOnes() throws Exception {
+        // 2 permits, 1 per 10 ms. Behind a first call (3, above the limit: nothing written), at t,
+        // t + 10 ms, and t again: granted, granted (the first one's 10 ms have passed), refused
+        // (back at t, 20 ms of debt, more than the 10 ms a permit may owe).
+        for (Limit limit : List.<Limit>of(TokenBucket.of(2, 1, Duration.ofMillis(10)),
+                SlidingWindow.counter(2, Duration.ofMillis(10)))) {
+            admin.call("FLUSHALL"); // both limits use the same Redis keys
+            Twins twins = new Twins(limit);
+            List<Decision> got = twins.round(new long[] {0, 0, 10 * MS, -10 * MS}, new long[] {3, 1, 1, 1});
+            assertThat(got.get(1).isAllowed()).as("%s", limit).isTrue();
+            assertThat(got.get(2).isAllowed()).as("%s", limit).isTrue();
+            if (limit instanceof TokenBucket) {
+                assertThat(got.get(3).isAllowed()).as("%s back at t", limit).isFalse();
+            }
+        }
+    }
+
+    @Test
     void aCounterBatchJudgesAnEarlierReadingOnTheStoredCountsNotOnALaterRefusalsWindow() throws Exception {
         // 10 per 100 ms. 6 granted in window 0, 3 in window 1 (the 6 weighted 90%: 4 left).
         Twins twins = new Twins(SlidingWindow.counter(10, Duration.ofMillis(100)));
