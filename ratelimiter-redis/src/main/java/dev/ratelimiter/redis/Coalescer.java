@@ -130,10 +130,51 @@ final class Coalescer {
      * waits. Runs on the thread that completed the call.
      */
     private void next(Lane lane) {
-        Waiter[] batch;
+        // A loop, not a recursion: a call Lettuce fails at once (disconnected, its queue full)
+        // ends before it is even returned, and a long run of such batches must not deepen the stack.
+        while (true) {
+            Waiter[] batch = take(lane);
+            if (batch == null) {
+                return;
+            }
+            ScriptCaller.TimedReply call;
+            try {
+                call = caller.start(script.sha(), script.body(), new String[] {batch[0].redisKey}, argv(batch), true);
+            } catch (RuntimeException | Error e) {
+                // Nothing was sent: the decisions fail with it (their policy answers), the lane goes on.
+                deliver(batch, null, e);
+                continue;
+            }
+            if (call.isDone()) {
+                Throwable failed = failureOf(call);
+                deliver(batch, failed == null ? call.join() : null, failed);
+                continue;
+            }
+            call.whenComplete(new Answer(lane, batch));
+            return;
+        }
+    }
+
+    /** @return the failure a call that is over ended with, or {@code null} if it was answered */
+    private static Throwable failureOf(ScriptCaller.TimedReply call) {
+        try {
+            call.join();
+            return null;
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            return e.getCause() != null ? e.getCause() : e;
+        }
+    }
+
+    /**
+     * Takes the decisions waiting on a lane for its next call, up to {@link #MAX_BATCH} in the
+     * order they came, leaving out those already over; closes the lane when none is left.
+     *
+     * @return the decisions, or {@code null} when the lane was closed
+     */
+    private Waiter[] take(Lane lane) {
         synchronized (lane) {
             int n = 0;
-            batch = null;
+            Waiter[] batch = null;
             ArrayDeque<Waiter> waiting = lane.waiting;
             for (Waiter w; waiting != null && n < MAX_BATCH && (w = waiting.poll()) != null; ) {
                 if (w.isDone()) {
@@ -149,28 +190,35 @@ final class Coalescer {
             if (n == 0) {
                 lane.closed = true;
                 lanes.remove(lane.key, lane);
-                return;
+                return null;
             }
-            if (n < batch.length) {
-                batch = Arrays.copyOf(batch, n);
-            }
+            return n < batch.length ? Arrays.copyOf(batch, n) : batch;
         }
-        String redisKey = batch[0].redisKey;
-        ScriptCaller.TimedReply call;
-        try {
-            call = caller.start(script.sha(), script.body(), new String[] {redisKey}, argv(batch), true);
-        } catch (RuntimeException | Error e) {
-            // Nothing was sent: the decisions fail with it (their policy answers), the lane goes on.
-            RedisRateLimiterException failed = e instanceof RedisRateLimiterException r ? r
-                    : new RedisRateLimiterException("rate-limit script failed for key " + RedisKeys.forMessage(redisKey)
-                    + ": " + e, e);
+    }
+
+    /** Answers each decision of a batch with its share of the reply, or with the failure. */
+    private static void deliver(Waiter[] batch, List<Object> reply, Throwable failure) {
+        if (failure != null) {
+            RedisRateLimiterException failed = failure instanceof RedisRateLimiterException r ? r
+                    : new RedisRateLimiterException("rate-limit script failed for key "
+                    + RedisKeys.forMessage(batch[0].redisKey) + ": " + failure, failure);
             for (Waiter w : batch) {
                 w.completeExceptionally(failed);
             }
-            next(lane);
-            return;
+        } else if (batch.length == 1) {
+            batch[0].complete(reply);
+        } else if (reply.size() != 4 * batch.length) {
+            RedisRateLimiterException odd = new RedisRateLimiterException("rate-limit batch script for key "
+                    + RedisKeys.forMessage(batch[0].redisKey) + " answered " + reply.size() + " figures for "
+                    + batch.length + " decisions", null);
+            for (Waiter w : batch) {
+                w.completeExceptionally(odd);
+            }
+        } else {
+            for (int i = 0; i < batch.length; i++) {
+                batch[i].complete(reply.subList(4 * i, 4 * i + 4));
+            }
         }
-        call.whenComplete(new Answer(lane, batch));
     }
 
     /** @return a call's arguments: a lone decision's own, or the batch operation with each one's pair */
@@ -222,24 +270,7 @@ final class Coalescer {
         @Override
         public void accept(List<Object> reply, Throwable failure) {
             next(lane); // before the callers' continuations run: the next batch waits for none of them
-            if (failure != null) {
-                for (Waiter w : batch) {
-                    w.completeExceptionally(failure);
-                }
-            } else if (batch.length == 1) {
-                batch[0].complete(reply);
-            } else if (reply.size() != 4 * batch.length) {
-                RedisRateLimiterException odd = new RedisRateLimiterException("rate-limit batch script for key "
-                        + RedisKeys.forMessage(batch[0].redisKey) + " answered " + reply.size() + " figures for "
-                        + batch.length + " decisions", null);
-                for (Waiter w : batch) {
-                    w.completeExceptionally(odd);
-                }
-            } else {
-                for (int i = 0; i < batch.length; i++) {
-                    batch[i].complete(reply.subList(4 * i, 4 * i + 4));
-                }
-            }
+            deliver(batch, reply, failure);
         }
     }
 

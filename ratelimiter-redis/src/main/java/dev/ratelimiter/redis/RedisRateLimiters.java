@@ -855,7 +855,8 @@ public final class RedisRateLimiters {
          * an abusive client hammering one key from many threads costs Redis one script call per
          * round trip, not one per request. Each decision keeps its own timeout, counted from its
          * own start, and a failure of the shared call is answered by each caller's failure policy;
-         * a decision that times out before its batch is sent counts nowhere.
+         * a decision interrupted or timed out while it waits is left out of the batches taken after
+         * that, and counts nowhere.
          *
          * <p>Applies to {@code decide}, {@code tryAcquire} and their asynchronous forms on the
          * token bucket, the leaky buckets (meter and queue) and the sliding window counter; the

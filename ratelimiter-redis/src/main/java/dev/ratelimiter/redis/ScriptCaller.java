@@ -139,8 +139,8 @@ final class ScriptCaller {
 
     /**
      * {@link #start(String, String, String[], String[], boolean)}, running {@code ended} once the
-     * call is over (answered, failed or timed out), after its dependents, on the thread that ended
-     * it; what it throws is ignored.
+     * call is over (answered, failed or timed out), before its dependents run, on the thread that
+     * ended it; what it throws is ignored.
      */
     TimedReply start(String sha, String body, String[] keys, String[] args, boolean timed, Runnable ended) {
         Call call = new Call(this, sha, body, keys, args, System.nanoTime() + timeoutNanos, ended);
@@ -285,8 +285,12 @@ final class ScriptCaller {
         private final String[] keys;
         private final String[] args;
         private final long deadline;
-        /** Run once the call is over, or {@code null}. */
+        /** Run once the call is over, before its dependents, or {@code null}. */
         private final Runnable ended;
+        /** 1 once a completion has won (then the call counts as over, see {@link #isDone}). */
+        private volatile int over;
+        private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<Call> OVER =
+                java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(Call.class, "over");
         /** The Lettuce future of the command in flight, cancelled when the call times out. */
         private volatile CompletableFuture<List<Object>> inFlight;
         /** Whether the EVAL was sent; written before it is sent, read on its completion. */
@@ -312,37 +316,57 @@ final class ScriptCaller {
         @Override
         public boolean complete(List<Object> reply) {
             long end = caller.observer == null ? 0 : System.nanoTime(); // before the dependents run
-            return observe(super.complete(reply), end, true);
+            if (!claim(end, true)) {
+                return false;
+            }
+            return super.complete(reply);
         }
 
         @Override
         public boolean completeExceptionally(Throwable failure) {
             long end = caller.observer == null ? 0 : System.nanoTime();
-            return observe(super.completeExceptionally(failure), end, false);
+            if (!claim(end, false)) {
+                return false;
+            }
+            return super.completeExceptionally(failure);
         }
 
         /**
-         * Tells the observer, if any, of the call's end, once: when {@code ended} (it won). The
-         * time is read before the completion ran the stages chained on the call, so it is the
-         * round trip alone.
+         * The call is over from here on (see {@link #isDone}); it was not before.
          */
-        private boolean observe(boolean won, long end, boolean succeeded) {
+        @Override
+        public boolean isDone() {
+            return over != 0 || super.isDone();
+        }
+
+        /**
+         * Settles which completion ends the call, once; the winner tells the observer, if any (the
+         * time read before the stages chained on the call run, so the round trip alone), and runs
+         * {@link #ended} before those stages run, so that what follows the call (the next batch on
+         * its key) waits for none of them.
+         *
+         * @return whether this completion won
+         */
+        private boolean claim(long end, boolean succeeded) {
+            if (!OVER.compareAndSet(this, 0, 1)) {
+                return false;
+            }
             Observer o = caller.observer;
-            if (won && o != null) {
+            if (o != null) {
                 try {
                     o.called(Math.max(0L, end - (deadline - caller.timeoutNanos)), succeeded);
                 } catch (RuntimeException ignored) {
                     // An observer is for metrics: it never changes the call's outcome.
                 }
             }
-            if (won && ended != null) {
+            if (ended != null) {
                 try {
                     ended.run();
                 } catch (RuntimeException ignored) {
                     // The call's outcome is settled; its follower must not undo it.
                 }
             }
-            return won;
+            return true;
         }
 
         private void eval() {
