@@ -227,7 +227,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     private static String wrap(String function, String resource) {
         // The single-limit script's body, unchanged, as a function whose parameters shadow the
         // global KEYS and ARGV it reads, and whose finish defers the grant's writes (composite.lua).
-        // No fast path ran before it: pre_now and pre_stored (read by gcra.lua) are nil.
+        // No fast path ran before it: pre_now and pre_stored (read by gcra.lua and sliding_counter.lua) are nil.
         return "local function " + function + "(KEYS, ARGV, finish)\nlocal pre_now, pre_stored\n" + Scripts.read(resource)
                 + "\nend\n";
     }

@@ -17,7 +17,7 @@ import java.security.NoSuchAlgorithmException;
 enum Scripts {
     GCRA("gcra.lua", "gcra_fast.lua"),
     SLIDING_LOG("sliding_log.lua", null),
-    SLIDING_COUNTER("sliding_counter.lua", null);
+    SLIDING_COUNTER("sliding_counter.lua", "sliding_counter_fast.lua");
 
     private final String body;
     private final String sha;

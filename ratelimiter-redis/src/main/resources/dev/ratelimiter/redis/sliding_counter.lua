@@ -23,7 +23,9 @@
 -- A reading before the stored window (a clock that stepped back) is evaluated at the start of
 -- that window, where the weight of the previous count is largest: it never creates permits.
 -- A refusal, an oversized request included, writes nothing.
-local now = read_now(ARGV[1])
+-- pre_now and pre_stored: the time and the counts sliding_counter_fast.lua read before falling
+-- through to this general script (nil when it did not, as under an operation or in a composite).
+local now = pre_now or read_now(ARGV[1])
 local limit, w, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local units_per_ms, grace_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
 local key = KEYS[1]
@@ -40,7 +42,7 @@ if mode == 'reset' then
   return {1}
 end
 
-local st = redis.call('HMGET', key, 'o', 'w', 'p', 'c')
+local st = pre_stored or redis.call('HMGET', key, 'o', 'w', 'p', 'c')
 local origin = tonumber(st[1]) or tonumber(ARGV[5])
 local hw, prev, cur = tonumber(st[2]) or 0, tonumber(st[3]) or 0, tonumber(st[4]) or 0
 
@@ -96,13 +98,9 @@ end
 -- Only a grant or a refund writes, and its first write is the HSET, which Redis checks against
 -- maxmemory; a refund to zero counts keeps the key for the grace only (ttl_ms of 0). The state
 -- (window hw, previous p, current c) and the time until it no longer weighs, in units.
-local function store_state(sw, sp, sc, units)
+local function store(sw, sp, sc, units)
   redis.call('HSET', key, 'o', int(origin), 'w', int(sw), 'p', int(sp), 'c', int(sc))
   redis.call('PEXPIRE', key, ttl_ms(units, units_per_ms, grace_ms))
-end
-
-local function store(c)
-  store_state(hw, prev, c, reset_of(c))
 end
 
 local function remaining(c)
@@ -120,7 +118,7 @@ if mode == 'refund' then
   cur, prev = cur - from_cur, prev - rest
   -- Stored even when both are zero (the TTL is then the grace): the window a reading from a clock
   -- behind this one is judged in stays where the refund moved it.
-  store(cur)
+  store(hw, prev, cur, reset_of(cur))
   return {1}
 end
 
@@ -179,10 +177,10 @@ if mode == 'batch' then
       last = reply[4]
     end
   end
-  if last then store_state(s_hw, s_prev, s_cur, last) end
+  if last then store(s_hw, s_prev, s_cur, last) end
   return out
 end
 
 local reply, granted = decide()
 if not granted or mode == 'peek' then return reply end
-return finish(reply, function() store(cur) end)
+return finish(reply, function() store(hw, prev, cur, reply[4]) end)
