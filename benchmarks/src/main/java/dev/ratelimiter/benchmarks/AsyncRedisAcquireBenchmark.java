@@ -156,7 +156,14 @@ public class AsyncRedisAcquireBenchmark {
         /** Commands Redis executed for them ({@code INFO commandstats}, script calls included). */
         public long executedCommands;
 
+        /** {@code EVALSHA} calls Redis ran for them. */
+        public long scriptCalls;
+
+        /** Microseconds Redis spent in those calls ({@code usec} of {@code INFO commandstats}). */
+        public long scriptMicros;
+
         private final RedisReadings readings = new RedisReadings();
+        private long[] scriptsBefore;
 
         /**
          * Takes the first readings (the previous iteration left nothing in flight).
@@ -168,6 +175,7 @@ public class AsyncRedisAcquireBenchmark {
             decisions = 0;
             sentCommands = 0;
             executedCommands = 0;
+            scriptsBefore = benchmark.redis.scriptStats(); // before the readings: its INFO is not counted
             readings.begin(benchmark.redis);
         }
 
@@ -182,6 +190,9 @@ public class AsyncRedisAcquireBenchmark {
             benchmark.drain();
             sentCommands = readings.sent(benchmark.redis);
             executedCommands = readings.executed(benchmark.redis);
+            long[] scripts = benchmark.redis.scriptStats();
+            scriptCalls = scripts[0] - scriptsBefore[0];
+            scriptMicros = scripts[1] - scriptsBefore[1];
         }
     }
 

@@ -182,6 +182,18 @@ final class RedisFixture implements AutoCloseable {
     }
 
     /**
+     * Reads {@code INFO commandstats}, a command the client sends and that is left out of
+     * {@link #sentCommands()} and {@link #executedCommands()}.
+     *
+     * @return {calls, usec} of {@code EVALSHA} so far
+     */
+    long[] scriptStats() {
+        String stats = connection.sync().info("commandstats");
+        sent.decrement();
+        return commandStats(stats).getOrDefault("evalsha", new long[2]).clone();
+    }
+
+    /**
      * Sums the calls of an {@code INFO commandstats} reply, less those of {@code INFO}.
      *
      * @param commandstats the reply

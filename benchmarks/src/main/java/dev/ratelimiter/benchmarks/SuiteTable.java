@@ -286,9 +286,12 @@ public final class SuiteTable {
         return out.toString();
     }
 
-    /** One target of the distributed path, measured in the run. */
+    /** One target of the distributed path, measured in the run; a goal of NaN: reported only. */
     private record Target(String what, double measured, boolean atLeast, double goal) {
         List<String> row() {
+            if (Double.isNaN(goal)) {
+                return List.of(what, fixed(measured, measured >= 100 ? 0 : 2), "reported", "-");
+            }
             return List.of(what, fixed(measured, measured >= 100 ? 0 : 2), (atLeast ? ">= " : "<= ") + fixed(goal, 2),
                     (atLeast ? measured >= goal : measured <= goal) ? "yes" : "no");
         }
@@ -300,8 +303,9 @@ public final class SuiteTable {
      * many keys against the no-op {@code EVALSHA} ceiling and in bytes allocated against the same
      * script called bare through Lettuce, 64 in flight on one hot granting key
      * coalesced against the same limiter with coalescing off and in Redis commands per decision,
-     * and the hot refused key in commands per decision and against the limiter without its
-     * refusal cache.
+     * the hot refused key in commands per decision and against the limiter without its refusal
+     * cache, and, reported beside one master, the decisions per second and Redis time per decision
+     * of a three-master Redis Cluster ({@link ClusterAcquireBenchmark}).
      */
     private static void appendTargets(StringBuilder out, List<Run> runs, boolean markdown) {
         List<Target> targets = new ArrayList<>();
@@ -332,6 +336,20 @@ public final class SuiteTable {
         if (hot != null && !Double.isNaN(redisCommands(hot))) {
             targets.add(new Target("64 in flight, one hot key, coalesced: Redis commands per decision",
                     redisCommands(hot), false, 0.2));
+        }
+        Run cluster = find(runs, ClusterAcquireBenchmark.class.getSimpleName()
+                + ".decide inFlight=64 keys=1024 [thrpt]", NO_IMPL);
+        if (cluster != null && many != null && many.figure() > 0) {
+            targets.add(new Target("Redis Cluster, 3 masters, 1024 keys: decisions/s x 1 master",
+                    cluster.figure() / many.figure(), true, Double.NaN));
+        }
+        if (cluster != null && !Double.isNaN(cluster.redisMicrosPerCall())) {
+            targets.add(new Target("Redis Cluster, 3 masters: Redis us per decision", cluster.redisMicrosPerCall(), false,
+                    Double.NaN));
+        }
+        if (cluster != null && many != null && !Double.isNaN(many.redisMicrosPerCall())) {
+            targets.add(new Target("1 master, 1024 keys: Redis us per decision", many.redisMicrosPerCall(), false,
+                    Double.NaN));
         }
         String refused = HotKeyRefusedBenchmark.class.getSimpleName() + ".refusedMostly [thrpt]";
         Run cached = find(runs, refused, "tokenBucket");

@@ -38,7 +38,8 @@ class RedisFixtureTest {
 
     @Test
     void ourDecisionIsExactlyOneEvalshaSyncAndAsync() {
-        RedisFixture.DecisionPath ours = redis.path("tokenBucket");
+        // Coalescing off: 50 decisions in flight at once on the one key are 50 calls.
+        RedisFixture.DecisionPath ours = redis.path("tokenBucketAlone");
         String before = redis.connection().sync().info("commandstats");
 
         long[] sync = count(() -> {
@@ -63,6 +64,43 @@ class RedisFixtureTest {
         assertThat(calls(after, "eval") - calls(before, "eval")).isZero();
         assertThat(sync[1]).isEqualTo(4 * 50);
         assertThat(async[1]).isEqualTo(4 * 50);
+    }
+
+    @Test
+    void coalescedDecisionsInFlightOnTheOneKeyShareCalls() {
+        RedisFixture.DecisionPath ours = redis.path("tokenBucket");
+        long[] async = count(() -> {
+            List<CompletableFuture<Boolean>> pending = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                pending.add(ours.decideAsync().toCompletableFuture());
+            }
+            pending.forEach(f -> assertThat(f.join()).isTrue());
+        });
+        // The first alone, the others behind it in batches: at least two calls, far fewer than 50.
+        assertThat(async[0]).isBetween(2L, 25L);
+        RedisFixture.DecisionPath spread = redis.path("tokenBucket", 64);
+        long[] manyKeys = count(() -> {
+            List<CompletableFuture<Boolean>> pending = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                pending.add(spread.decideAsync().toCompletableFuture());
+            }
+            pending.forEach(f -> assertThat(f.join()).isTrue());
+        });
+        assertThat(manyKeys[0]).as("50 keys in turn: nothing to coalesce").isEqualTo(50);
+    }
+
+    @Test
+    void theBareEvalshaSendsWhatOurLimiterSends() {
+        RedisFixture.DecisionPath bare = redis.path("bareEvalsha", 8);
+        long[] async = count(() -> {
+            List<CompletableFuture<Boolean>> pending = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                pending.add(bare.decideAsync().toCompletableFuture());
+            }
+            pending.forEach(f -> assertThat(f.join()).isTrue());
+        });
+        // One EVALSHA of our script each, which runs TIME, GET and SET.
+        assertThat(async).containsExactly(16, 4 * 16);
     }
 
     @Test
@@ -120,7 +158,7 @@ class RedisFixtureTest {
     void anUnknownImplementationIsRefusedByName() {
         assertThatThrownBy(() -> redis.path("guava"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("impl must be one of [tokenBucket, bucket4j, noopEvalsha]: impl=guava");
+                .hasMessage("impl must be one of [tokenBucket, tokenBucketAlone, bareEvalsha, bucket4j, noopEvalsha]: impl=guava");
     }
 
     @Test
@@ -139,8 +177,9 @@ class RedisFixtureTest {
     @Test
     void theBenchmarkSetUpChecksAndCountsEveryIteration() throws Exception {
         AsyncRedisAcquireBenchmark benchmark = new AsyncRedisAcquireBenchmark();
-        benchmark.impl = "tokenBucket";
+        benchmark.impl = "tokenBucketAlone";
         benchmark.inFlight = 4;
+        benchmark.keys = 1;
         benchmark.setUp();
         try {
             AsyncRedisAcquireBenchmark.Counters counters = new AsyncRedisAcquireBenchmark.Counters();
@@ -153,6 +192,8 @@ class RedisFixtureTest {
             assertThat(counters.decisions).isEqualTo(30);
             assertThat(counters.sentCommands).isEqualTo(30);
             assertThat(counters.executedCommands).isEqualTo(4 * 30);
+            assertThat(counters.scriptCalls).isEqualTo(30);
+            assertThat(counters.scriptMicros).isPositive();
         } finally {
             benchmark.tearDown();
         }

@@ -237,7 +237,10 @@ class SuiteTableTest {
                                 + " \"executedCommands\": {\"score\": 3000, \"scoreUnit\": \"#\"},"
                                 + " \"sentCommands\": {\"score\": 1000, \"scoreUnit\": \"#\"}}") + ",\n"
                 + run("HotKeyRefusedBenchmark.refusedMostly", "thrpt", "{\"impl\": \"tokenBucketNoCache\"}", 10_000,
-                        "ops/s", "", "{}") + "\n]";
+                        "ops/s", "", "{}") + ",\n"
+                + run("ClusterAcquireBenchmark.decide", "thrpt", "{\"inFlight\": \"64\", \"keys\": \"1024\"}", 36_000,
+                        "ops/s", "", "{\"scriptCalls\": {\"score\": 1000, \"scoreUnit\": \"#\"},"
+                                + " \"scriptMicros\": {\"score\": 9500, \"scoreUnit\": \"#\"}}") + "\n]";
         String report = SuiteTable.report(SuiteTable.parse(json), false);
         String targets = report.substring(report.indexOf("== Targets of the distributed path"));
         // 12.6 / 5.0 = 2.52 > 1.2; 45,000 / 50,000 = 0.90 >= 0.8; 120,000 / 30,000 = 4.00 >= 3;
@@ -248,6 +251,9 @@ class SuiteTableTest {
         assertThat(targets).containsPattern("one hot key, coalesced: Redis commands per decision +0\\.10 +<= 0\\.20  yes");
         assertThat(targets).containsPattern("refused: Redis commands per decision +0\\.03 +<= 0\\.02  no");
         assertThat(targets).containsPattern("refused: x without the refusal cache +300 +>= 100\\.00  yes");
+        // The cluster is reported beside the one master: 36,000 / 45,000; 9,500 us over 1,000 calls.
+        assertThat(targets).containsPattern("3 masters, 1024 keys: decisions/s x 1 master +0\\.80 +reported  -");
+        assertThat(targets).containsPattern("3 masters: Redis us per decision +9\\.50 +reported  -");
         assertThat(SuiteTable.report(SuiteTable.parse(json), true))
                 .contains("| 64 in flight, 1024 keys: x no-op EVALSHA ceiling | 0.90 | >= 0.80 | yes |");
         assertThat(SuiteTable.report(SuiteTable.parse(SUITE), false)).doesNotContain("Targets of the distributed path");
