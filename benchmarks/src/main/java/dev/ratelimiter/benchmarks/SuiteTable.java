@@ -419,7 +419,8 @@ public final class SuiteTable {
                 continue;
             }
             double floor = r.floorMicrosPerCall();
-            table.add(List.of(r.shape(), fixed(r.redisMicrosPerCall(), 2), Double.isNaN(floor) ? "" : fixed(floor, 2),
+            String label = r.impl().equals(NO_IMPL) ? r.shape() : r.shape() + " " + r.impl();
+            table.add(List.of(label, fixed(r.redisMicrosPerCall(), 2), Double.isNaN(floor) ? "" : fixed(floor, 2),
                     Double.isNaN(floor) || floor <= 0 ? "" : fixed(r.redisMicrosPerCall() / floor, 2)));
         }
         if (table.isEmpty()) {
@@ -433,9 +434,9 @@ public final class SuiteTable {
             appendMarkdown(out, title, header, table, 1);
         } else {
             out.append("\n== ").append(title).append('\n');
-            out.append(String.format(Locale.ROOT, "%-55s %10s %14s %8s%n", header.toArray()));
+            out.append(String.format(Locale.ROOT, "%-80s %10s %14s %8s%n", header.toArray()));
             for (List<String> row : table) {
-                out.append(String.format(Locale.ROOT, "%-55s %10s %14s %8s%n", row.toArray()));
+                out.append(String.format(Locale.ROOT, "%-80s %10s %14s %8s%n", row.toArray()));
             }
         }
     }

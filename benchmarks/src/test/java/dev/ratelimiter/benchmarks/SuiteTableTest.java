@@ -220,6 +220,8 @@ class SuiteTableTest {
                         + " \"keys\": \"" + keys + "\"}", score, "ops/s", "",
                 "{\"decisions\": {\"score\": " + decisions + ", \"scoreUnit\": \"#\"},"
                         + " \"executedCommands\": {\"score\": " + executed + ", \"scoreUnit\": \"#\"},"
+                        + " \"scriptCalls\": {\"score\": " + decisions + ", \"scoreUnit\": \"#\"},"
+                        + " \"scriptMicros\": {\"score\": " + 8 * decisions + ", \"scoreUnit\": \"#\"},"
                         + " \"sentCommands\": {\"score\": " + decisions + ", \"scoreUnit\": \"#\"}}");
     }
 
@@ -254,6 +256,12 @@ class SuiteTableTest {
         // The cluster is reported beside the one master: 36,000 / 45,000; 9,500 us over 1,000 calls.
         assertThat(targets).containsPattern("3 masters, 1024 keys: decisions/s x 1 master +0\\.80 +reported  -");
         assertThat(targets).containsPattern("3 masters: Redis us per decision +9\\.50 +reported  -");
+        // A Redis benchmark's own script time is listed per implementation.
+        String times = report.substring(report.indexOf("== Redis time per script call"), report.indexOf("== Targets"));
+        assertThat(times).containsPattern("ClusterAcquireBenchmark.decide inFlight=64 keys=1024 \\[thrpt\\] +9\\.50");
+        assertThat(times).containsPattern("keys=1024 \\[thrpt\\] tokenBucket +8\\.00");
+        assertThat(times).containsPattern("keys=1024 \\[thrpt\\] noopEvalsha +8\\.00");
+        assertThat(targets).containsPattern("1 master, 1024 keys: Redis us per decision +8\\.00 +reported  -");
         assertThat(SuiteTable.report(SuiteTable.parse(json), true))
                 .contains("| 64 in flight, 1024 keys: x no-op EVALSHA ceiling | 0.90 | >= 0.80 | yes |");
         assertThat(SuiteTable.report(SuiteTable.parse(SUITE), false)).doesNotContain("Targets of the distributed path");

@@ -117,6 +117,18 @@ class RedisCoalescingTest {
                 .failurePolicy(FailurePolicy.propagate());
     }
 
+    /** @return a builder of limiters through the proxy, on a fresh fake clock */
+    private static RedisRateLimiters.Builder proxied() {
+        return builder(throughProxy, new FakeClock());
+    }
+
+    /** @return the limiter {@code limit} of the factory built, its script cached (no NOSCRIPT later) */
+    private static RedisRateLimiters.KeyedLimiter warm(RedisRateLimiters.Builder builder, Limit limit) {
+        RedisRateLimiters.KeyedLimiter limiter = builder.build().keyed("api", limit);
+        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        return limiter;
+    }
+
     /** @return the script calls Redis has run since it started */
     private static long scripts() {
         long calls = 0;
@@ -266,10 +278,7 @@ class RedisCoalescingTest {
 
     @Test
     void aDecisionOnAKeyWithNoCallInFlightIsSentAtOnce() throws Exception {
-        FakeClock clock = new FakeClock();
-        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).build()
-                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
-        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        RedisRateLimiters.KeyedLimiter limiter = warm(proxied(), TokenBucket.of(10, 10, Duration.ofSeconds(1)));
         long sentBefore = sent.get();
         proxy.blackhole(true);
         CompletableFuture<Decision> a1 = limiter.decideAsync("a", 1).toCompletableFuture();
@@ -285,10 +294,7 @@ class RedisCoalescingTest {
 
     @Test
     void synchronousCallersOnManyThreadsAreCoalescedAndAnsweredAlike() throws Exception {
-        FakeClock clock = new FakeClock();
-        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).build()
-                .keyed("api", TokenBucket.of(5, 5, Duration.ofSeconds(1)));
-        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        RedisRateLimiters.KeyedLimiter limiter = warm(proxied(), TokenBucket.of(5, 5, Duration.ofSeconds(1)));
         long before = scripts();
         proxy.blackhole(true);
         CompletableFuture<Boolean> first = limiter.tryAcquireAsync("k", 1).toCompletableFuture();
@@ -320,11 +326,8 @@ class RedisCoalescingTest {
 
     @Test
     void decisionsWaitingBehindAStalledCallAreEachAnsweredByTheirPolicyAtTheirTimeout() throws Exception {
-        FakeClock clock = new FakeClock();
-        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).timeout(Duration.ofMillis(300))
-                .failurePolicy(FailurePolicy.failClosed(Duration.ofSeconds(7))).build()
-                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
-        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        RedisRateLimiters.KeyedLimiter limiter = warm(proxied().timeout(Duration.ofMillis(300))
+                .failurePolicy(FailurePolicy.failClosed(Duration.ofSeconds(7))), TokenBucket.of(10, 10, Duration.ofSeconds(1)));
         proxy.blackhole(true);
         CompletableFuture<Decision> first = limiter.decideAsync("k", 1).toCompletableFuture();
         CompletableFuture<Decision> waiting = limiter.decideAsync("k", 2).toCompletableFuture();
@@ -340,10 +343,7 @@ class RedisCoalescingTest {
 
     @Test
     void aWaitingCallerInterruptedBeforeItsBatchIsSentCountsNowhere() throws Exception {
-        FakeClock clock = new FakeClock();
-        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).build()
-                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
-        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        RedisRateLimiters.KeyedLimiter limiter = warm(proxied(), TokenBucket.of(10, 10, Duration.ofSeconds(1)));
         long before = scripts();
         proxy.blackhole(true);
         CompletableFuture<Decision> first = limiter.decideAsync("k", 1).toCompletableFuture();
@@ -373,11 +373,8 @@ class RedisCoalescingTest {
 
     @Test
     void aFailedBatchIsAnsweredByEachCallersFailurePolicy() throws Exception {
-        FakeClock clock = new FakeClock();
-        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock)
-                .failurePolicy(FailurePolicy.failClosed(Duration.ofSeconds(3))).build()
-                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
-        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        RedisRateLimiters.KeyedLimiter limiter = warm(proxied().failurePolicy(FailurePolicy.failClosed(Duration.ofSeconds(3))),
+                TokenBucket.of(10, 10, Duration.ofSeconds(1)));
         try {
             proxy.blackhole(true);
             List<CompletableFuture<Decision>> replies = new ArrayList<>();
@@ -401,10 +398,7 @@ class RedisCoalescingTest {
 
     @Test
     void coalescingOffSendsEveryDecisionAtOnce() throws Exception {
-        FakeClock clock = new FakeClock();
-        RedisRateLimiters.KeyedLimiter limiter = builder(throughProxy, clock).coalescing(false).build()
-                .keyed("api", TokenBucket.of(10, 10, Duration.ofSeconds(1)));
-        assertThat(limiter.tryAcquire("warm-up")).isTrue();
+        RedisRateLimiters.KeyedLimiter limiter = warm(proxied().coalescing(false), TokenBucket.of(10, 10, Duration.ofSeconds(1)));
         long sentBefore = sent.get();
         proxy.blackhole(true);
         List<CompletableFuture<Decision>> replies = new ArrayList<>();
