@@ -56,14 +56,16 @@ final class Coalescer {
      * @param caller        the calls' caller
      * @param script        the script, which must have the {@code "batch"} operation
      * @param opTemplate    its operations' arguments, the clock reading (index 0), the permits and
-     *                      the operation ({@code modeIndex}) left to fill
+     *                      the operation ({@code modeIndex}) left to fill; a batch sends them all,
+     *                      then each decision's reading and permits
      * @param permitsIndex  where the permits go in a decision's arguments
      * @param modeIndex     where the operation goes
      */
     Coalescer(ScriptCaller caller, Scripts script, String[] opTemplate, int permitsIndex, int modeIndex) {
         this.caller = caller;
         this.script = script;
-        this.batchTemplate = Arrays.copyOf(opTemplate, modeIndex + 1);
+        // Every argument of an operation (the log's floor included), then the pairs.
+        this.batchTemplate = opTemplate.clone();
         this.batchTemplate[permitsIndex] = "1"; // the batch's permits are in its pairs
         this.batchTemplate[modeIndex] = "batch";
         this.permitsIndex = permitsIndex;

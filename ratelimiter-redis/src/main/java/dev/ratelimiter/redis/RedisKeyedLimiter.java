@@ -142,8 +142,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
             } else {
                 this.redisTimeOnePermit = null;
             }
-            // The GCRA and counter scripts decide batches; the log sends each decision alone.
-            this.coalescer = coalesce && args.script != Scripts.SLIDING_LOG
+            // Every script decides batches (its 'batch' operation).
+            this.coalescer = coalesce
                     ? new Coalescer(caller, args.script, opTemplate, permitsIndex, modeIndex) : null;
         }
     }

@@ -858,10 +858,10 @@ public final class RedisRateLimiters {
          * a decision interrupted or timed out while it waits is left out of the batches taken after
          * that, and counts nowhere.
          *
-         * <p>Applies to {@code decide}, {@code tryAcquire} and their asynchronous forms on the
-         * token bucket, the leaky buckets (meter and queue) and the sliding window counter; the
-         * sliding window log, composites, {@code peek}, the other operations and the reservations
-         * of blocking acquires send each call alone.
+         * <p>Applies to {@code decide}, {@code tryAcquire} and their asynchronous forms on every
+         * algorithm (the token bucket, the leaky buckets, the sliding window counter and log);
+         * composites, {@code peek}, the other operations and the reservations of blocking
+         * acquires send each call alone.
          *
          * @param coalescing {@code false} to send every decision as its own call
          * @return this

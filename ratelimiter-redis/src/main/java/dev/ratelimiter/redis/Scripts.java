@@ -12,18 +12,28 @@ import java.security.NoSuchAlgorithmException;
  * script is the shared {@code exact.lua} prelude followed by its algorithm; its SHA-1 is what
  * {@code EVALSHA} names. A script with a fast path runs it first, and the prelude and algorithm
  * only when it does not answer: as one function, so that their functions are not even defined
- * on the fast path (defining them is a cost Redis pays at every call).
+ * on the fast path (defining them is a cost Redis pays at every call). The sliding log's
+ * algorithm is a function its entry script calls once, or once per request of a batch.
  */
 enum Scripts {
-    GCRA("gcra.lua", "gcra_fast.lua"),
-    SLIDING_LOG("sliding_log.lua", null),
-    SLIDING_COUNTER("sliding_counter.lua", "sliding_counter_fast.lua");
+    GCRA("gcra.lua", "gcra_fast.lua", null),
+    SLIDING_LOG("sliding_log.lua", null, "sliding_log_batch.lua"),
+    SLIDING_COUNTER("sliding_counter.lua", "sliding_counter_fast.lua", null);
 
     private final String body;
     private final String sha;
 
-    Scripts(String resource, String fastPath) {
-        String general = read("exact.lua") + "\n" + read(resource);
+    /**
+     * @param resource the algorithm
+     * @param fastPath the script run before the prelude, or {@code null}
+     * @param entry    the script run after the prelude, the algorithm wrapped in a function of
+     *                 (KEYS, ARGV, finish) named {@code run_log}, or {@code null}: the algorithm
+     *                 runs as it is
+     */
+    Scripts(String resource, String fastPath, String entry) {
+        String algorithm = entry == null ? read(resource)
+                : "local function run_log(KEYS, ARGV, finish)\n" + read(resource) + "\nend\n" + read(entry);
+        String general = read("exact.lua") + "\n" + algorithm;
         this.body = fastPath == null ? general
                 : read(fastPath) + "\nlocal function general(pre_now, pre_stored)\n" + general
                         + "\nend\nreturn general(pre_now, pre_stored)\n";

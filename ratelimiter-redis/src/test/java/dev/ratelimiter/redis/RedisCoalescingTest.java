@@ -100,12 +100,13 @@ class RedisCoalescingTest {
         admin.call("FLUSHALL");
     }
 
-    /** Every limit whose decisions are coalesced: the GCRA ones and the sliding window counter. */
+    /** Every algorithm: all coalesce their decisions. */
     static Stream<Limit> coalescedLimits() {
         return Stream.of(TokenBucket.of(10, 5, Duration.ofSeconds(1)),
                 LeakyBucket.meter(3, Duration.ofMillis(50), 8),
                 LeakyBucket.queue(7, Duration.ofMillis(20), 6),
-                SlidingWindow.counter(12, Duration.ofMillis(40)));
+                SlidingWindow.counter(12, Duration.ofMillis(40)),
+                SlidingWindow.log(12, Duration.ofMillis(40)));
     }
 
     private static RedisRateLimiters.Builder builder(StatefulRedisConnection<String, String> connection, FakeClock clock) {
@@ -245,7 +246,7 @@ class RedisCoalescingTest {
         // t + 10 ms, and t again: granted, granted (the first one's 10 ms have passed), refused
         // (back at t, 20 ms of debt, more than the 10 ms a permit may owe).
         for (Limit limit : List.<Limit>of(TokenBucket.of(2, 1, Duration.ofMillis(10)),
-                SlidingWindow.counter(2, Duration.ofMillis(10)))) {
+                SlidingWindow.counter(2, Duration.ofMillis(10)), SlidingWindow.log(2, Duration.ofMillis(10)))) {
             admin.call("FLUSHALL"); // both limits use the same Redis keys
             Twins twins = new Twins(limit);
             List<Decision> got = twins.round(new long[] {0, 0, 10 * MS, -10 * MS}, new long[] {3, 1, 1, 1});
@@ -412,10 +413,13 @@ class RedisCoalescingTest {
         }
     }
 
-    /** @return the stored state of a key, string or hash, as text */
+    /** @return the stored state of a key, string, hash or sorted set, as text */
     private static String dump(String key) {
-        String type = admin.callString("TYPE", key);
-        return type.equals("hash") ? String.valueOf(admin.call("HGETALL", key)) : admin.callString("GET", key);
+        return switch (admin.callString("TYPE", key)) {
+            case "hash" -> String.valueOf(admin.call("HGETALL", key));
+            case "zset" -> String.valueOf(admin.call("ZRANGE", key, "0", "-1", "WITHSCORES"));
+            default -> admin.callString("GET", key);
+        };
     }
 
     private static Coalescer coalescer(RedisRateLimiters.KeyedLimiter limiter) {
