@@ -316,19 +316,29 @@ final class ScriptCaller {
         @Override
         public boolean complete(List<Object> reply) {
             long end = caller.observer == null ? 0 : System.nanoTime(); // before the dependents run
-            if (!claim(end, true)) {
+            if (!OVER.compareAndSet(this, 0, 1)) {
                 return false;
             }
-            return super.complete(reply);
+            try {
+                announce(end, true);
+            } finally {
+                super.complete(reply); // whatever announce threw: a claimed call is always completed
+            }
+            return true;
         }
 
         @Override
         public boolean completeExceptionally(Throwable failure) {
             long end = caller.observer == null ? 0 : System.nanoTime();
-            if (!claim(end, false)) {
+            if (!OVER.compareAndSet(this, 0, 1)) {
                 return false;
             }
-            return super.completeExceptionally(failure);
+            try {
+                announce(end, false);
+            } finally {
+                super.completeExceptionally(failure);
+            }
+            return true;
         }
 
         /**
@@ -340,17 +350,12 @@ final class ScriptCaller {
         }
 
         /**
-         * Settles which completion ends the call, once; the winner tells the observer, if any (the
-         * time read before the stages chained on the call run, so the round trip alone), and runs
-         * {@link #ended} before those stages run, so that what follows the call (the next batch on
-         * its key) waits for none of them.
-         *
-         * @return whether this completion won
+         * Run by the completion that won the claim ({@link #OVER}), before the call is completed:
+         * tells the observer, if any (the time read before the stages chained on the call run, so
+         * the round trip alone), and runs {@link #ended} before those stages run, so that what
+         * follows the call (the next batch on its key) waits for none of them.
          */
-        private boolean claim(long end, boolean succeeded) {
-            if (!OVER.compareAndSet(this, 0, 1)) {
-                return false;
-            }
+        private void announce(long end, boolean succeeded) {
             Observer o = caller.observer;
             if (o != null) {
                 try {
@@ -366,7 +371,6 @@ final class ScriptCaller {
                     // The call's outcome is settled; its follower must not undo it.
                 }
             }
-            return true;
         }
 
         private void eval() {

@@ -28,7 +28,7 @@ if ARGV[8] == nil then
   local hw, prev, cur = tonumber(sw) or 0, tonumber(sp) or 0, tonumber(sc) or 0
   local SMALL = 4503599627370496 -- 2^52
   local x = pre_now - origin
-  if x >= 0 and x < SMALL and w < SMALL and limit < SMALL and n <= limit and (prev + cur) * w < SMALL then
+  if x >= 0 and x < SMALL and w < SMALL and limit < SMALL and n > 0 and n <= limit and (prev + cur) * w < SMALL then
     -- The window k the reading falls in: floor(x / W), exactly.
     local k = math.floor(x / w)
     while k > 0 and k * w > x do k = k - 1 end
