@@ -21,14 +21,15 @@ import java.util.function.BiConsumer;
  *
  * Exactness: the batch script decides the requests one after another, each on the state the ones
  * before it left, at each request's own clock reading (client time) or at the one Redis time the
- * script reads (Redis time: as if they came within that microsecond), and writes the last grant's
- * state once. Each caller gets the very reply its own call would have got had the calls come one
- * after another in that order, so every bound of the algorithms holds unchanged.
+ * script reads (Redis time: as if they came within that microsecond); the GCRA and counter
+ * scripts write the last grant's state once, the log runs a lone decision's code per request.
+ * Each caller gets the very reply its own call would have got had the calls come one after another
+ * in that order, so every bound of the algorithms holds unchanged.
  *
  * Timeouts and failures, per caller: a waiting decision has its own deadline, its arrival plus the
  * timeout (a synchronous caller waits until it on its own thread; an asynchronous one is
  * registered with the shared timer), so waiting behind a call in flight never makes a caller wait
- * longer than the timeout. A decision over before its batch is sent (timed out, its caller
+ * longer than the timeout. A decision over before its batch is taken (timed out, its caller
  * interrupted) is left out of it: it counts nowhere. A batch that fails fails each of its decisions
  * with the same failure, which each caller's failure policy then answers; a batch call has the
  * timeout of any call, from its own sending, so it ends after every deadline of its decisions.
@@ -37,7 +38,9 @@ import java.util.function.BiConsumer;
  * its `closed` flag are guarded by the lane's monitor; a lane is removed from the map, and closed,
  * under that monitor, so a decision that finds a closed lane looks the key up again and finds
  * either no lane (and sends) or a newer one. The calls' completions run on Lettuce's event loop
- * (or the timer thread), one per lane at a time, since a lane has one call in flight.
+ * (or the timer thread), one per lane at a time, since a lane has one call in flight; each sends
+ * the next batch before its callers' continuations run. A call Lettuce fails at once ends before
+ * it is returned: the lane then answers its batch and takes the next in a loop, never recursing.
  */
 /** Coalesces the concurrent decisions of one limit on each key; see the comment above. Thread-safe. */
 final class Coalescer {
@@ -48,7 +51,7 @@ final class Coalescer {
     private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
     private final ScriptCaller caller;
     private final Scripts script;
-    /** A batch call's arguments up to and including the operation, which is {@code "batch"}. */
+    /** A batch call's arguments before its pairs: an operation's, the operation {@code "batch"}. */
     private final String[] batchTemplate;
     private final int permitsIndex;
 
