@@ -186,6 +186,96 @@ class RedisFaultTest {
         }
     }
 
+    /** One decision of the hot-key test: when it began and ended, and how it was answered. */
+    private record Answer(long startNanos, long endNanos, Decision decision, Throwable failure) {
+    }
+
+    @Test
+    public void redisKilledUnderAHotKeyCoalescedEveryCallerIsAnsweredByThePolicyInTimeAndNoLaneIsLeft()
+            throws Exception {
+        try (RedisProcess redis = RedisProcess.start();
+             FaultClient client = new FaultClient(redis.uri(), TIMEOUT, true)) {
+            AtomicInteger failures = new AtomicInteger();
+            // No refusal cache: every decision reaches Redis or the policy. A limit that always
+            // grants, so that any refusal is the policy's.
+            RedisRateLimiters.KeyedLimiter limiter = RedisRateLimiters.builder(client.connection().async())
+                    .refusalCache(0).timeout(TIMEOUT).failurePolicy(FailurePolicy.failClosed(CLOSED_RETRY))
+                    .failureListener(f -> failures.incrementAndGet()).build()
+                    .keyed("hot", TokenBucket.of(1_000_000_000, 1_000_000_000, Duration.ofSeconds(1)));
+            RedisRateLimiters.KeyedLimiter probe = RedisRateLimiters.builder(client.connection().async())
+                    .timeout(TIMEOUT).failurePolicy(FailurePolicy.propagate()).build()
+                    .keyed("probe", TokenBucket.of(1_000_000, 1_000_000, Duration.ofSeconds(1)));
+            int threads = 8;
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            AtomicBoolean stop = new AtomicBoolean();
+            Queue<Answer> answers = new ConcurrentLinkedQueue<>();
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                boolean async = t % 2 == 1; // half wait on their own thread, half on the timer
+                workers.add(pool.submit(() -> {
+                    while (!stop.get()) {
+                        long start = System.nanoTime();
+                        Decision d = null;
+                        Throwable failed = null;
+                        try {
+                            d = async ? limiter.decideAsync("k", 1).toCompletableFuture().get(30, TimeUnit.SECONDS)
+                                    : limiter.decide("k", 1);
+                        } catch (Exception | Error e) {
+                            failed = e;
+                        }
+                        answers.add(new Answer(start, System.nanoTime(), d, failed));
+                    }
+                    return null;
+                }));
+            }
+            await(() -> answers.size() >= 500, Duration.ofSeconds(20), "decisions before the kill");
+            redis.kill();
+            long killed = System.nanoTime();
+            await(() -> answers.stream().filter(a -> a.startNanos() > killed).count() >= 4L * threads,
+                    Duration.ofSeconds(20), "decisions while Redis is down");
+            long restarting = System.nanoTime();
+            redis.restart();
+            await(() -> {
+                try {
+                    return probe.decide("up", 1).isAllowed();
+                } catch (RedisRateLimiterException stillDown) {
+                    return false;
+                }
+            }, Duration.ofSeconds(15), "Redis deciding again after the restart");
+            long recovered = System.nanoTime();
+            await(() -> answers.stream().filter(a -> a.startNanos() > recovered).count() >= 200,
+                    Duration.ofSeconds(20), "decisions after the recovery");
+            long settled = System.nanoTime();
+            int failuresSettled = failures.get();
+            await(() -> answers.stream().filter(a -> a.startNanos() > settled).count() >= 500,
+                    Duration.ofSeconds(20), "more decisions after the recovery");
+            stop.set(true);
+            pool.shutdown();
+            assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).as("every worker's last decision answered").isTrue();
+            for (Future<?> w : workers) {
+                w.get();
+            }
+
+            Duration bound = TIMEOUT.plus(MARGIN);
+            for (Answer a : answers) {
+                assertThat(a.failure()).as("%s", a).isNull();
+                assertThat(Duration.ofNanos(a.endNanos() - a.startNanos())).as("duration of %s", a)
+                        .isLessThanOrEqualTo(bound);
+            }
+            List<Answer> outage = answers.stream()
+                    .filter(a -> a.startNanos() > killed && a.endNanos() < restarting).toList();
+            assertThat(outage).as("decisions while Redis was down").isNotEmpty().allSatisfy(a -> {
+                assertThat(a.decision().isAllowed()).isFalse();
+                assertThat(a.decision().retryAfter()).isEqualTo(CLOSED_RETRY);
+            });
+            assertThat(failures.get()).as("policy answers once settled after the recovery").isEqualTo(failuresSettled);
+            assertThat(answers.stream().filter(a -> a.startNanos() > settled))
+                    .as("decided by Redis again").allSatisfy(a -> assertThat(a.decision().isAllowed()).isTrue());
+            assertThat(limiter.delegate().coalescer().lanes()).as("lanes left once nothing is in flight").isZero();
+            assertThat(FaultClient.threadsInsideTheLimiters()).as("threads still inside a limiter").isEmpty();
+        }
+    }
+
     /** One worker: sync, async and blocking calls in turn, paced so that six do not flood the machine. */
     private static void work(RedisRateLimiters.KeyedLimiter limiter, String key, AtomicBoolean stop, AtomicLong issued,
                              Queue<Call> calls) {
