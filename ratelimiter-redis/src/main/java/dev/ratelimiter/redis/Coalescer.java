@@ -151,22 +151,11 @@ final class Coalescer {
                 continue;
             }
             if (call.isDone()) {
-                Throwable failed = failureOf(call);
-                deliver(batch, failed == null ? call.join() : null, failed);
+                call.whenComplete((reply, failure) -> deliver(batch, reply, failure)); // runs here, now
                 continue;
             }
             call.whenComplete(new Answer(lane, batch));
             return;
-        }
-    }
-
-    /** @return the failure a call that is over ended with, or {@code null} if it was answered */
-    private static Throwable failureOf(ScriptCaller.TimedReply call) {
-        try {
-            call.join();
-            return null;
-        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
-            return e.getCause() != null ? e.getCause() : e;
         }
     }
 

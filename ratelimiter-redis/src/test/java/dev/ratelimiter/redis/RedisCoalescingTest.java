@@ -130,18 +130,6 @@ class RedisCoalescingTest {
         return limiter;
     }
 
-    /** @return the script calls Redis has run since it started */
-    private static long scripts() {
-        long calls = 0;
-        for (String line : admin.callString("INFO", "commandstats").split("\r\n")) {
-            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
-                int from = line.indexOf("calls=") + "calls=".length();
-                calls += Long.parseLong(line.substring(from, line.indexOf(',', from)));
-            }
-        }
-        return calls;
-    }
-
     /**
      * A limiter whose calls go through the proxy, coalesced, and its twin on the same server, one
      * call per decision, each on a fake clock of its own that the rounds move alike.
@@ -169,7 +157,7 @@ class RedisCoalescingTest {
          */
         List<Decision> round(long[] steps, long[] permits) throws Exception {
             int n = steps.length;
-            long before = scripts();
+            long before = admin.scriptCalls();
             long sentBefore = sent.get();
             proxy.blackhole(true);
             List<CompletableFuture<Decision>> replies = new ArrayList<>();
@@ -184,7 +172,7 @@ class RedisCoalescingTest {
                 got.add(r.get(30, TimeUnit.SECONDS));
             }
             // The first alone, then the others in batches of at most 128.
-            assertThat(scripts() - before).as("script calls for %d decisions", n)
+            assertThat(admin.scriptCalls() - before).as("script calls for %d decisions", n)
                     .isEqualTo(1 + (n - 1 + Coalescer.MAX_BATCH - 1) / Coalescer.MAX_BATCH);
             List<Decision> expected = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -296,7 +284,7 @@ class RedisCoalescingTest {
     @Test
     void synchronousCallersOnManyThreadsAreCoalescedAndAnsweredAlike() throws Exception {
         RedisRateLimiters.KeyedLimiter limiter = warm(proxied(), TokenBucket.of(5, 5, Duration.ofSeconds(1)));
-        long before = scripts();
+        long before = admin.scriptCalls();
         proxy.blackhole(true);
         CompletableFuture<Boolean> first = limiter.tryAcquireAsync("k", 1).toCompletableFuture();
         int threads = 8;
@@ -322,7 +310,7 @@ class RedisCoalescingTest {
         assertThat(granted).hasSize(threads);
         assertThat(granted.stream().filter(g -> g).count()).as("exactly the 4 permits left after the first")
                 .isEqualTo(4);
-        assertThat(scripts() - before).as("the first call, then one batch for the 8 threads").isEqualTo(2);
+        assertThat(admin.scriptCalls() - before).as("the first call, then one batch for the 8 threads").isEqualTo(2);
     }
 
     @Test
@@ -345,7 +333,7 @@ class RedisCoalescingTest {
     @Test
     void aWaitingCallerInterruptedBeforeItsBatchIsSentCountsNowhere() throws Exception {
         RedisRateLimiters.KeyedLimiter limiter = warm(proxied(), TokenBucket.of(10, 10, Duration.ofSeconds(1)));
-        long before = scripts();
+        long before = admin.scriptCalls();
         proxy.blackhole(true);
         CompletableFuture<Decision> first = limiter.decideAsync("k", 1).toCompletableFuture();
         java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
@@ -369,7 +357,7 @@ class RedisCoalescingTest {
         assertThat(first.get(30, TimeUnit.SECONDS).remaining()).isEqualTo(9);
         assertThat(limiter.availablePermits("k")).as("the interrupted caller's 5 permits were never sent")
                 .isEqualTo(9);
-        assertThat(scripts() - before).as("the first decision and the read").isEqualTo(2);
+        assertThat(admin.scriptCalls() - before).as("the first decision and the read").isEqualTo(2);
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.SlidingWindow;
 import dev.ratelimiter.TokenBucket;
 import dev.ratelimiter.redis.testing.RedisExtension;
+import dev.ratelimiter.redis.testing.RespClient;
 import dev.ratelimiter.redis.testing.StandaloneRedis;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -114,7 +115,7 @@ class RedisConcurrencyStressTest {
             assertThat(out.readLine()).as("the second process started").isEqualTo("started");
             // The bound holds from any starting state: count only the grants after this reading.
             long before = redisMicros(connection);
-            long scriptsBefore = scriptCalls(connection);
+            long scriptsBefore = scriptCalls(redis);
             other.getOutputStream().write('\n');
             other.getOutputStream().flush();
             assertThat(out.readLine()).as("the second process is deciding").isEqualTo("go");
@@ -140,7 +141,7 @@ class RedisConcurrencyStressTest {
             }
             String result = out.readLine();
             long after = redisMicros(connection); // both processes have had their last reply
-            long scripts = scriptCalls(connection) - scriptsBefore;
+            long scripts = scriptCalls(redis) - scriptsBefore;
             assertThat(other.waitFor(30, TimeUnit.SECONDS)).as("the second process ended").isTrue();
             assertThat(other.exitValue()).isZero();
             assertThat(result).as("the second process's count").startsWith("granted=");
@@ -190,16 +191,11 @@ class RedisConcurrencyStressTest {
         return new long[] {granted, refused, i - seed};
     }
 
-    /** @return the script calls Redis has run since it started ({@code INFO commandstats}) */
-    private static long scriptCalls(StatefulRedisConnection<String, String> connection) {
-        long calls = 0;
-        for (String line : connection.sync().info("commandstats").split("\r?\n")) {
-            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
-                int from = line.indexOf("calls=") + "calls=".length();
-                calls += Long.parseLong(line.substring(from, line.indexOf(',', from)));
-            }
+
+    private static long scriptCalls(StandaloneRedis redis) {
+        try (RespClient admin = redis.client()) {
+            return admin.scriptCalls();
         }
-        return calls;
     }
 
     private static long redisMicros(StatefulRedisConnection<String, String> connection) {

@@ -110,13 +110,7 @@ class RedisFaultTest {
             awaitCalls(calls, c -> c.startNanos() > killed, 60, "calls while Redis is down");
             long restarting = System.nanoTime();
             redis.restart();
-            await(() -> {
-                try {
-                    return probe.decide("up", 1).isAllowed();
-                } catch (RedisRateLimiterException stillDown) {
-                    return false;
-                }
-            }, Duration.ofSeconds(15), "Redis deciding again after the restart");
+            awaitDeciding(probe);
             long recovered = System.nanoTime();
             awaitCalls(calls, c -> c.startNanos() > recovered, 60, "calls after the recovery");
             // Every worker has begun a call since: none still runs one that began before.
@@ -254,13 +248,7 @@ class RedisFaultTest {
                     Duration.ofSeconds(20), "decisions while Redis is down");
             long restarting = System.nanoTime();
             redis.restart();
-            await(() -> {
-                try {
-                    return probe.decide("up", 1).isAllowed();
-                } catch (RedisRateLimiterException stillDown) {
-                    return false;
-                }
-            }, Duration.ofSeconds(15), "Redis deciding again after the restart");
+            awaitDeciding(probe);
             long recovered = System.nanoTime();
             await(() -> answers.stream().filter(a -> a.startNanos() > recovered).count() >= 200,
                     Duration.ofSeconds(20), "decisions after the recovery");
@@ -341,7 +329,7 @@ class RedisFaultTest {
                     .failureListener(failures::add).build()
                     .keyed("latency", TokenBucket.of(100, 1, Duration.ofHours(1)));
             assertThat(limiter.decide("k", 1).remaining()).isEqualTo(99); // also caches the script
-            long before = scriptCalls(direct);
+            long before = direct.scriptCalls();
 
             // 400 ms each way: no answer can come within the 300 ms timeout.
             proxy.setDelay(Duration.ofMillis(400));
@@ -359,10 +347,10 @@ class RedisFaultTest {
 
             // The timed-out calls reach Redis late and run there once each: never a second time.
             proxy.setDelay(Duration.ZERO);
-            await(() -> scriptCalls(direct) >= before + slow, Duration.ofSeconds(10), "the late calls to arrive");
+            await(() -> direct.scriptCalls() >= before + slow, Duration.ofSeconds(10), "the late calls to arrive");
             // A retry would have been sent before this call on the same connection, so it would be counted by now.
             Decision after = limiter.decide("k", 1);
-            assertThat(scriptCalls(direct)).isEqualTo(before + slow + 1);
+            assertThat(direct.scriptCalls()).isEqualTo(before + slow + 1);
             assertThat(after.remaining()).as("each timed-out call counted once").isEqualTo(99 - slow - 1);
 
             // A black hole: nothing comes back at all.
@@ -375,13 +363,13 @@ class RedisFaultTest {
             assertThat(async.isAllowed()).isFalse();
             assertThat(took).isLessThanOrEqualTo(TIMEOUT.multipliedBy(2).plus(MARGIN));
             assertThat(failures).hasSize(slow + 2).allSatisfy(f -> assertThat(isTimeout(f)).isTrue());
-            long beforeLift = scriptCalls(direct);
+            long beforeLift = direct.scriptCalls();
             proxy.blackhole(false);
-            await(() -> scriptCalls(direct) >= beforeLift + 2, Duration.ofSeconds(10), "the held calls to arrive");
+            await(() -> direct.scriptCalls() >= beforeLift + 2, Duration.ofSeconds(10), "the held calls to arrive");
             Decision healed = limiter.decide("k", 1);
             assertThat(healed.isAllowed()).isTrue();
             assertThat(healed.remaining()).isEqualTo(99 - slow - 1 - 3);
-            assertThat(scriptCalls(direct)).isEqualTo(beforeLift + 3);
+            assertThat(direct.scriptCalls()).isEqualTo(beforeLift + 3);
             assertThat(failures).hasSize(slow + 2);
         }
     }
@@ -438,7 +426,7 @@ class RedisFaultTest {
             assertThat(failures).isEmpty();
             assertThat(granted).as("exactly the capacity: one refill takes an hour").isEqualTo(1000);
             assertThat(flushes.get()).isGreaterThan(1);
-            assertThat(commandCalls(direct, "eval")).as("NOSCRIPT answered by EVAL more than once").isGreaterThan(1);
+            assertThat(direct.commandCalls("eval")).as("NOSCRIPT answered by EVAL more than once").isGreaterThan(1);
         }
     }
 
@@ -621,25 +609,20 @@ class RedisFaultTest {
         }
     }
 
-    /** @return how many times Redis ran EVALSHA and EVAL ({@code INFO commandstats}) */
-    private static long scriptCalls(RespClient redis) {
-        return commandCalls(redis, "evalsha") + commandCalls(redis, "eval");
-    }
-
-    private static long commandCalls(RespClient redis, String command) {
-        String info = redis.callString("INFO", "commandstats");
-        String prefix = "cmdstat_" + command + ":calls=";
-        for (String line : info.split("\r\n")) {
-            if (line.startsWith(prefix)) {
-                int end = line.indexOf(',', prefix.length());
-                return Long.parseLong(line.substring(prefix.length(), end));
-            }
-        }
-        return 0;
-    }
 
     private static void awaitCalls(Queue<Call> calls, java.util.function.Predicate<Call> which, int count, String what) {
         await(() -> calls.stream().filter(which).count() >= count, Duration.ofSeconds(20), what);
+    }
+
+    /** Waits until Redis, restarted, decides for {@code probe} again. */
+    private static void awaitDeciding(RedisRateLimiters.KeyedLimiter probe) {
+        await(() -> {
+            try {
+                return probe.decide("up", 1).isAllowed();
+            } catch (RedisRateLimiterException stillDown) {
+                return false;
+            }
+        }, Duration.ofSeconds(15), "Redis deciding again after the restart");
     }
 
     /** Polls an external process's state every 10 ms, failing after {@code max}. */

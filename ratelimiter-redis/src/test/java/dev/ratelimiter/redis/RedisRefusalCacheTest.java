@@ -70,19 +70,6 @@ class RedisRefusalCacheTest {
                 .failurePolicy(FailurePolicy.propagate());
     }
 
-    /** @return the script calls Redis has run since it started */
-    private static long scripts() {
-        String stats = admin.callString("INFO", "commandstats");
-        long calls = 0;
-        for (String line : stats.split("\r\n")) {
-            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
-                int from = line.indexOf("calls=") + "calls=".length();
-                calls += Long.parseLong(line.substring(from, line.indexOf(',', from)));
-            }
-        }
-        return calls;
-    }
-
     @Test
     void aKnownRefusalCostsNoCallUntilItsRetryAfterExactly() {
         KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(2, 1, Duration.ofSeconds(1)));
@@ -90,20 +77,20 @@ class RedisRefusalCacheTest {
         Decision refused = limiter.decide("k", 1);
         assertThat(refused.isAllowed()).isFalse();
         assertThat(refused.retryAfterNanos()).isEqualTo(SECOND);
-        long calls = scripts();
+        long calls = admin.scriptCalls();
 
         for (int i = 0; i < 1_000; i++) {
             assertThat(limiter.tryAcquire("k", 1 + i % 2)).isFalse();
         }
         clock.advance(SECOND - 1);
         assertThat(limiter.tryAcquire("k", 1)).as("1 ns before the retry-after").isFalse();
-        assertThat(scripts()).as("no call for a refusal already known").isEqualTo(calls);
+        assertThat(admin.scriptCalls()).as("no call for a refusal already known").isEqualTo(calls);
 
         clock.advance(1);
         assertThat(limiter.tryAcquire("k", 1)).as("at the retry-after Redis is asked, and grants").isTrue();
-        assertThat(scripts()).isEqualTo(calls + 1);
+        assertThat(admin.scriptCalls()).isEqualTo(calls + 1);
         assertThat(limiter.tryAcquire("k", 1)).isFalse();
-        assertThat(scripts()).as("a new refusal is asked for, then remembered").isEqualTo(calls + 2);
+        assertThat(admin.scriptCalls()).as("a new refusal is asked for, then remembered").isEqualTo(calls + 2);
         assertThat(limiter.tryAcquire("other", 1)).as("another key is unaffected").isTrue();
     }
 
@@ -112,9 +99,9 @@ class RedisRefusalCacheTest {
         KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(3, 1, Duration.ofSeconds(1)));
         assertThat(limiter.tryAcquire("k", 2)).isTrue();
         assertThat(limiter.tryAcquire("k", 2)).isFalse();
-        long calls = scripts();
+        long calls = admin.scriptCalls();
         assertThat(limiter.tryAcquire("k", 1)).isTrue();
-        assertThat(scripts()).isEqualTo(calls + 1);
+        assertThat(admin.scriptCalls()).isEqualTo(calls + 1);
     }
 
     @Test
@@ -122,18 +109,18 @@ class RedisRefusalCacheTest {
         KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(2, 1, Duration.ofSeconds(1)));
         assertThat(limiter.tryAcquire("k", 2)).isTrue();
         assertThat(limiter.tryAcquire("k")).isFalse();
-        long calls = scripts();
+        long calls = admin.scriptCalls();
         clock.advance(SECOND / 4);
         Decision known = limiter.decide("k", 1);
-        assertThat(scripts()).as("answered without a call").isEqualTo(calls);
+        assertThat(admin.scriptCalls()).as("answered without a call").isEqualTo(calls);
         assertThat(known.isAllowed()).isFalse();
         assertThat(known.retryAfterNanos()).isEqualTo(SECOND * 3 / 4);
         assertThat(known).as("the decision Redis gives at the same instant (peek asks Redis)")
                 .isEqualTo(limiter.peek("k", 1));
-        assertThat(scripts()).isEqualTo(calls + 1);
+        assertThat(admin.scriptCalls()).isEqualTo(calls + 1);
 
         Decision two = limiter.decide("k", 2);
-        assertThat(scripts()).as("two permits: Redis is asked").isEqualTo(calls + 2);
+        assertThat(admin.scriptCalls()).as("two permits: Redis is asked").isEqualTo(calls + 2);
         assertThat(two.retryAfterNanos()).isEqualTo(SECOND * 7 / 4);
     }
 
@@ -142,11 +129,11 @@ class RedisRefusalCacheTest {
         KeyedRateLimiter<String> limiter = builder().build().keyed("api", TokenBucket.of(3, 1, Duration.ofSeconds(1)));
         assertThat(limiter.tryAcquire("k", 2)).isTrue();
         assertThat(limiter.decide("k", 2).isAllowed()).as("1 remains").isFalse();
-        long calls = scripts();
+        long calls = admin.scriptCalls();
         assertThat(limiter.decide("k", 2).isAllowed()).isFalse();
-        assertThat(scripts()).as("remaining may grow before the retry-after: asked").isEqualTo(calls + 1);
+        assertThat(admin.scriptCalls()).as("remaining may grow before the retry-after: asked").isEqualTo(calls + 1);
         assertThat(limiter.tryAcquire("k", 2)).isFalse();
-        assertThat(scripts()).as("but tryAcquire needs no figures").isEqualTo(calls + 1);
+        assertThat(admin.scriptCalls()).as("but tryAcquire needs no figures").isEqualTo(calls + 1);
     }
 
     @Test
@@ -200,12 +187,12 @@ class RedisRefusalCacheTest {
         KeyedRateLimiter<String> there = builder().prefix(prefix).refusalCache(0).build().keyed("api", limit);
         assertThat(here.tryAcquire("k")).isTrue();
         assertThat(here.tryAcquire("k")).isFalse();
-        long calls = scripts();
+        long calls = admin.scriptCalls();
         there.reset("k");
         assertThat(here.tryAcquire("k")).as("this one remembers the refusal: the stated exception").isFalse();
         clock.advance(RedisRateLimiters.Builder.DEFAULT_REFUSAL_MAX_AGE.toNanos() - 1);
         assertThat(here.tryAcquire("k")).as("1 ns before the maximum age").isFalse();
-        assertThat(scripts()).isEqualTo(calls + 1); // the reset only
+        assertThat(admin.scriptCalls()).isEqualTo(calls + 1); // the reset only
         clock.advance(1);
         assertThat(here.tryAcquire("k")).as("at the maximum age Redis decides: the reset is seen").isTrue();
     }
@@ -216,13 +203,13 @@ class RedisRefusalCacheTest {
                 .keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
         assertThat(limiter.tryAcquire("k")).isTrue();
         assertThat(limiter.tryAcquire("k")).isFalse();
-        long calls = scripts();
+        long calls = admin.scriptCalls();
         clock.advance(Duration.ofMillis(100).toNanos() - 1);
         assertThat(limiter.tryAcquire("k")).isFalse();
-        assertThat(scripts()).isEqualTo(calls);
+        assertThat(admin.scriptCalls()).isEqualTo(calls);
         clock.advance(1);
         assertThat(limiter.tryAcquire("k")).as("still refused, by Redis").isFalse();
-        assertThat(scripts()).isEqualTo(calls + 1);
+        assertThat(admin.scriptCalls()).isEqualTo(calls + 1);
     }
 
     @Test
@@ -231,11 +218,11 @@ class RedisRefusalCacheTest {
                 TokenBucket.of(2, 1, Duration.ofSeconds(1)), SlidingWindow.log(10, Duration.ofHours(1)));
         assertThat(composite.tryAcquire("k", 2)).isTrue();
         assertThat(composite.tryAcquire("k", 1)).isFalse();
-        long calls = scripts();
+        long calls = admin.scriptCalls();
         clock.advance(SECOND / 4);
         assertThat(composite.tryAcquire("k", 1)).isFalse();
         Decision known = composite.decide("k", 1);
-        assertThat(scripts()).as("no call for a known refusal").isEqualTo(calls);
+        assertThat(admin.scriptCalls()).as("no call for a known refusal").isEqualTo(calls);
         assertThat(known).as("Redis's decision at the same instant").isEqualTo(composite.peek("k", 1));
         assertThat(composite.tryAcquire("other", 1)).isTrue();
         composite.refund("k", 1);
@@ -247,11 +234,11 @@ class RedisRefusalCacheTest {
         KeyedRateLimiter<String> limiter = builder().refusalCache(0).build()
                 .keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
         assertThat(limiter.tryAcquire("k")).isTrue();
-        long calls = scripts();
+        long calls = admin.scriptCalls();
         for (int i = 0; i < 10; i++) {
             assertThat(limiter.tryAcquire("k")).isFalse();
         }
-        assertThat(scripts()).isEqualTo(calls + 10);
+        assertThat(admin.scriptCalls()).isEqualTo(calls + 10);
     }
 
     @Test
@@ -263,11 +250,11 @@ class RedisRefusalCacheTest {
         assertThat(limiter.tryAcquire("b")).isTrue();
         assertThat(limiter.tryAcquire("a")).isFalse();
         assertThat(limiter.tryAcquire("b")).isFalse();
-        long calls = scripts();
+        long calls = admin.scriptCalls();
         assertThat(limiter.tryAcquire("b")).isFalse();
-        assertThat(scripts()).as("b is remembered").isEqualTo(calls);
+        assertThat(admin.scriptCalls()).as("b is remembered").isEqualTo(calls);
         assertThat(limiter.tryAcquire("a")).isFalse();
-        assertThat(scripts()).as("a was displaced by b: asked again").isEqualTo(calls + 1);
+        assertThat(admin.scriptCalls()).as("a was displaced by b: asked again").isEqualTo(calls + 1);
     }
 
     @Test
@@ -275,10 +262,10 @@ class RedisRefusalCacheTest {
         RedisRateLimiters.KeyedLimiter limiter = builder().build().keyed("api", TokenBucket.of(1, 1, Duration.ofHours(1)));
         assertThat(limiter.tryAcquireAsync("k", 1).toCompletableFuture().get()).isTrue();
         assertThat(limiter.tryAcquireAsync("k", 1).toCompletableFuture().get()).isFalse();
-        long calls = scripts();
+        long calls = admin.scriptCalls();
         assertThat(limiter.tryAcquireAsync("k", 1).toCompletableFuture().get()).isFalse();
         assertThat(limiter.tryAcquire("k")).isFalse();
-        assertThat(scripts()).isEqualTo(calls);
+        assertThat(admin.scriptCalls()).isEqualTo(calls);
     }
 
     @Test

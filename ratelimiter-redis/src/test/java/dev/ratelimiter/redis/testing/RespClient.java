@@ -185,6 +185,29 @@ public final class RespClient implements Closeable {
     }
 
     /**
+     * @param command a command's name, lower case, as {@code INFO commandstats} writes it
+     * @return how many times the server ran it since it started or its stats were reset
+     * @throws RespException if Redis answers with an error
+     */
+    public long commandCalls(String command) {
+        String prefix = "cmdstat_" + command + ":calls=";
+        for (String line : callString("INFO", "commandstats").split("\r\n")) {
+            if (line.startsWith(prefix)) {
+                return Long.parseLong(line.substring(prefix.length(), line.indexOf(',', prefix.length())));
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * @return how many script calls ({@code EVALSHA} and {@code EVAL}) the server ran
+     * @throws RespException if Redis answers with an error
+     */
+    public long scriptCalls() {
+        return commandCalls("evalsha") + commandCalls("eval");
+    }
+
+    /**
      * @param args the command and its arguments
      * @return the integer reply
      * @throws RespException if Redis answers with an error
