@@ -9,6 +9,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -72,8 +73,7 @@ public class ClusterAcquireBenchmark {
     private RedisClusterClient client;
     private StatefulRedisClusterConnection<String, String> connection;
     private RedisRateLimiters.KeyedLimiter limiter;
-    private String[] names;
-    private int next;
+    private Ring<String> names;
     private Semaphore window;
     private int masters;
     private final AtomicLong refused = new AtomicLong();
@@ -91,17 +91,15 @@ public class ClusterAcquireBenchmark {
             connection = client.connect();
             limiter = RedisRateLimiters.builder(connection.async()).build()
                     .keyed(RedisFixture.NAME, TokenBucket.of(RedisFixture.HUGE, RedisFixture.RATE, Duration.ofSeconds(1)));
-            names = new String[keys];
+            List<String> keyNames = java.util.stream.IntStream.range(0, keys).mapToObj(i -> "k" + i).toList();
             java.util.Set<Integer> masters = new java.util.HashSet<>();
-            for (int i = 0; i < keys; i++) {
-                names[i] = "k" + i;
-                masters.add(cluster.portOfSlot(cluster.keySlot(limiter.redisKey(names[i]))));
-            }
-            for (String name : names) {
+            for (String name : keyNames) {
+                masters.add(cluster.portOfSlot(cluster.keySlot(limiter.redisKey(name))));
                 if (!limiter.tryAcquire(name)) {
                     throw new IllegalStateException("the always granting limit refused key " + name);
                 }
             }
+            names = new Ring<>(keyNames);
             this.masters = masters.size();
             window = new Semaphore(inFlight);
             System.out.println("# Redis Cluster " + cluster + ", " + cluster.version() + "; " + keys + " keys on "
@@ -219,9 +217,7 @@ public class ClusterAcquireBenchmark {
             throw new IllegalStateException("no reply for " + STALL_SECONDS + " s");
         }
         counters.decisions++;
-        String key = names[next];
-        next = next + 1 == keys ? 0 : next + 1;
-        limiter.tryAcquireAsync(key, 1).whenComplete((granted, failed) -> {
+        limiter.tryAcquireAsync(names.next(), 1).whenComplete((granted, failed) -> {
             if (failed != null) {
                 failure.compareAndSet(null, failed);
             } else if (!granted) {

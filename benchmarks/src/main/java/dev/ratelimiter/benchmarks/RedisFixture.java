@@ -316,13 +316,8 @@ final class RedisFixture implements AutoCloseable {
         TokenBucket limit = TokenBucket.of(HUGE, RATE, Duration.ofSeconds(1));
         RateLimiter single = redis.create(NAME, limit);
         RedisRateLimiters.KeyedLimiter keyed = redis.keyed(NAME, limit);
-        String[] names = new String[keys];
-        for (int i = 0; i < keys; i++) {
-            names[i] = key(i, keys);
-        }
+        Ring<String> names = new Ring<>(java.util.stream.IntStream.range(0, keys).mapToObj(i -> key(i, keys)).toList());
         return new DecisionPath() {
-            private int next;
-
             @Override
             public boolean decide() {
                 return single.tryAcquire();
@@ -331,9 +326,7 @@ final class RedisFixture implements AutoCloseable {
             @Override
             public CompletionStage<Boolean> decideAsync() {
                 // One key: the same Redis key as single (create(name, limit) is keyed(name, limit) at key "").
-                String key = names[next];
-                next = next + 1 == keys ? 0 : next + 1;
-                return keyed.tryAcquireAsync(key, 1);
+                return keyed.tryAcquireAsync(names.next(), 1);
             }
         };
     }
@@ -390,26 +383,20 @@ final class RedisFixture implements AutoCloseable {
     }
 
     private DecisionPath bucket4j(int keys) {
-        DecisionPath[] paths = new DecisionPath[keys];
-        for (int i = 0; i < keys; i++) {
-            paths[i] = bucket4j(keys == 1 ? NAME : NAME + ":" + key(i, keys), HUGE, RATE, Duration.ofSeconds(1));
-        }
         if (keys == 1) {
-            return paths[0];
+            return bucket4j(NAME, HUGE, RATE, Duration.ofSeconds(1));
         }
+        Ring<DecisionPath> paths = new Ring<>(java.util.stream.IntStream.range(0, keys)
+                .mapToObj(i -> bucket4j(NAME + ":" + key(i, keys), HUGE, RATE, Duration.ofSeconds(1))).toList());
         return new DecisionPath() {
-            private int next;
-
             @Override
             public boolean decide() {
-                return paths[0].decide();
+                return paths.first().decide();
             }
 
             @Override
             public CompletionStage<Boolean> decideAsync() {
-                DecisionPath path = paths[next];
-                next = next + 1 == keys ? 0 : next + 1;
-                return path.decideAsync();
+                return paths.next().decideAsync();
             }
         };
     }
@@ -464,25 +451,19 @@ final class RedisFixture implements AutoCloseable {
             throw new IllegalStateException("the token bucket's EVALSHA names " + sent.get(1) + " keys, not 1");
         }
         String[] argv = sent.subList(3, sent.size()).toArray(new String[0]);
-        String[][] redisKeys = new String[keys][];
-        for (int i = 0; i < keys; i++) {
-            redisKeys[i] = new String[] {keyed.redisKey(key(i, keys))};
-        }
+        Ring<String[]> redisKeys = new Ring<>(java.util.stream.IntStream.range(0, keys)
+                .mapToObj(i -> new String[] {keyed.redisKey(key(i, keys))}).toList());
         RedisAsyncCommands<String, String> async = connection.async();
         return new DecisionPath() {
-            private int next;
-
             @Override
             public boolean decide() {
-                List<Object> reply = sync.evalsha(sha, ScriptOutputType.MULTI, redisKeys[0], argv);
+                List<Object> reply = sync.evalsha(sha, ScriptOutputType.MULTI, redisKeys.first(), argv);
                 return ((Long) reply.get(0)) == 1L;
             }
 
             @Override
             public CompletionStage<Boolean> decideAsync() {
-                String[] k = redisKeys[next];
-                next = next + 1 == keys ? 0 : next + 1;
-                return async.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, k, argv)
+                return async.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, redisKeys.next(), argv)
                         .thenApply(reply -> ((Long) reply.get(0)) == 1L);
             }
         };

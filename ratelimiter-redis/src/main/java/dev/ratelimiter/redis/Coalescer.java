@@ -114,6 +114,20 @@ final class Coalescer {
         }
     }
 
+    /**
+     * {@link #decide} for a synchronous caller, waited for on its thread until its deadline, as
+     * {@link ScriptCaller#callSync} does for a call of its own.
+     *
+     * @return the reply
+     * @throws RedisRateLimiterException on failure or after the timeout
+     * @throws InterruptedException      if interrupted before or while waiting (then the decision
+     *                                   is abandoned: left out of any batch not yet sent)
+     */
+    List<Object> decideSync(String key, String redisKey, String[] argv) throws InterruptedException {
+        ScriptCaller.checkNotInterrupted();
+        return caller.await(decide(key, redisKey, argv, true));
+    }
+
     /** @return the keys with a call in flight; for tests */
     int lanes() {
         return lanes.size();

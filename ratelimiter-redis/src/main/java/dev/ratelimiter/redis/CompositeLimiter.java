@@ -486,10 +486,7 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
 
     /** {@link #decide}, an interrupt while waiting for Redis thrown as such (blocking acquires). */
     private Decision decideInterruptibly(String key, long permits) throws InterruptedException {
-        if (Thread.interrupted()) {
-            // As a call would: an interrupted caller is told so, also when the answer is known.
-            throw new InterruptedException("interrupted before calling Redis");
-        }
+        ScriptCaller.checkNotInterrupted(); // as a call would, also when the answer is known
         long now = now();
         Decision known = knownDecision(key, permits, now);
         return known != null ? known : decideInterruptibly(key, permits, now);

@@ -349,10 +349,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
 
     /** {@link #decide}, an interrupt while waiting for Redis thrown as such (blocking acquires). */
     private Decision decideInterruptibly(String key, long permits) throws InterruptedException {
-        if (Thread.interrupted()) {
-            // As a call would: an interrupted caller is told so, also when the answer is known.
-            throw new InterruptedException("interrupted before calling Redis");
-        }
+        ScriptCaller.checkNotInterrupted(); // as a call would, also when the answer is known
         Config c = config;
         long now = now(c);
         Decision known = knownDecision(c, key, permits, now);
@@ -364,14 +361,8 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         List<Object> reply;
         try {
             String[] argv = argv(c, permits, now);
-            if (c.coalescer == null) {
-                reply = caller.callSync(c.args.script, redisKey(key), argv);
-            } else if (Thread.interrupted()) {
-                // As callSync: a decision sent for a caller that cannot wait for it would still count.
-                throw new InterruptedException("interrupted before calling Redis");
-            } else {
-                reply = caller.await(c.coalescer.decide(key, redisKey(key), argv, true));
-            }
+            reply = c.coalescer == null ? caller.callSync(c.args.script, redisKey(key), argv)
+                    : c.coalescer.decideSync(key, redisKey(key), argv);
         } catch (RedisRateLimiterException failed) {
             return c.failures.onFailure(key, permits, failed);
         }

@@ -200,12 +200,21 @@ final class ScriptCaller {
      *                                   as if timed out
      */
     List<Object> callSync(String sha, String body, String[] keys, String... args) throws InterruptedException {
+        checkNotInterrupted();
+        return await(start(sha, body, keys, args, false));
+    }
+
+    /**
+     * Checked before a synchronous caller's command is sent: one written for a caller that cannot
+     * wait for its reply would still count in Redis. Clears the interrupt, as throwing
+     * {@link InterruptedException} does.
+     *
+     * @throws InterruptedException if the calling thread is interrupted
+     */
+    static void checkNotInterrupted() throws InterruptedException {
         if (Thread.interrupted()) {
-            // Checked before sending: a command written for a caller that cannot wait for its
-            // reply would still count in Redis.
             throw new InterruptedException("interrupted before calling Redis");
         }
-        return await(start(sha, body, keys, args, false));
     }
 
     /**
