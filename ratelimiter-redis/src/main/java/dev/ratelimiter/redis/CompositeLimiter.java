@@ -70,9 +70,10 @@ import java.util.function.Function;
  */
 public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKeyedRateLimiter<String> {
 
-    private static final String BODY = Scripts.read("exact.lua") + "\n"
-            + wrap("run_gcra", "gcra.lua") + wrap("run_sliding_log", "sliding_log.lua")
-            + wrap("run_sliding_counter", "sliding_counter.lua") + Scripts.read("composite.lua");
+    private static final String BODY = Scripts.withFastPath(Scripts.read("composite_fast.lua"),
+            Scripts.read("exact.lua") + "\n"
+                    + wrap("run_gcra", "gcra.lua") + wrap("run_sliding_log", "sliding_log.lua")
+                    + wrap("run_sliding_counter", "sliding_counter.lua") + Scripts.read("composite.lua"));
     private static final String SHA = Scripts.sha1(BODY);
 
     /** One limit of the composite. */

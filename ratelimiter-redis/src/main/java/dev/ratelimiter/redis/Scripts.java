@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The Lua scripts, read once from the {@code .lua} resources of this package. Each runnable
@@ -34,9 +36,7 @@ enum Scripts {
         String algorithm = entry == null ? read(resource)
                 : "local function run_log(KEYS, ARGV, finish)\n" + read(resource) + "\nend\n" + read(entry);
         String general = read("exact.lua") + "\n" + algorithm;
-        this.body = fastPath == null ? general
-                : read(fastPath) + "\nlocal function general(pre_now, pre_stored)\n" + general
-                        + "\nend\nreturn general(pre_now, pre_stored)\n";
+        this.body = fastPath == null ? general : withFastPath(read(fastPath), general);
         this.sha = sha1(body);
     }
 
@@ -50,15 +50,41 @@ enum Scripts {
         return sha;
     }
 
+    /**
+     * @param resource a script of this package
+     * @return its text, each line {@code --#include name.lua} replaced by that script's text (Lua
+     *     5.1 has no include; the fast paths share their arithmetic this way, as text, so that it
+     *     defines no function)
+     */
     static String read(String resource) {
+        String text;
         try (InputStream in = Scripts.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing script resource: " + resource);
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        // Not a static field: the enum's constants, built first, read their scripts.
+        Matcher include = Pattern.compile("(?m)^--#include (\\S+)$").matcher(text);
+        StringBuilder out = new StringBuilder(text.length());
+        while (include.find()) {
+            include.appendReplacement(out, Matcher.quoteReplacement(read(include.group(1))));
+        }
+        return include.appendTail(out).toString();
+    }
+
+    /**
+     * @param fastPath a script that runs first and leaves {@code pre_now} (and possibly
+     *                 {@code pre_stored}) defined when it does not answer
+     * @param general  the script run otherwise
+     * @return the two as one script: the general one wrapped in a function, so that its
+     *     functions are not even defined when the fast path answers
+     */
+    static String withFastPath(String fastPath, String general) {
+        return fastPath + "\nlocal function general(pre_now, pre_stored)\n" + general
+                + "\nend\nreturn general(pre_now, pre_stored)\n";
     }
 
     static String sha1(String text) {

@@ -3,7 +3,8 @@
 --
 -- Preceded by exact.lua and by the algorithm scripts, each wrapped as a function of (KEYS, ARGV,
 -- finish) named run_gcra, run_sliding_log and run_sliding_counter, unchanged: every limit is
--- decided by the very code of the single-limit scripts.
+-- decided by the very code of the single-limit scripts. All of it is one function, run only when
+-- composite_fast.lua, which comes first, does not answer.
 --
 -- KEYS     one key per limit, all in one hash slot (the caller gives them one hash tag).
 -- ARGV     now ('redis' for TIME in us, else the caller's reading), optionally 'mode' and an
@@ -30,7 +31,8 @@
 -- writes nothing at all, and the first write of a granted one is a command Redis checks against
 -- maxmemory (SET, HSET, ZADD): out of memory, nothing is written; in a slot being migrated, no key
 -- is deleted or re-created, so a script that Redis stops leaves every key as it was.
-local now = read_now(ARGV[1])
+-- pre_now: the time composite_fast.lua read before falling through (nil under an operation).
+local now = pre_now or read_now(ARGV[1])
 local runs = {gcra = run_gcra, sliding_log = run_sliding_log, sliding_counter = run_sliding_counter}
 -- Where each script takes n, the permits asked for (its second argument is always the maximum).
 local n_at = {gcra = 5, sliding_log = 4, sliding_counter = 4}
