@@ -15,13 +15,7 @@
 -- maximum, the rate, the period, n, the queue flag, the units per ms and the grace in ms.
 local pre_now, pre_stored
 if ARGV[2] ~= 'mode' and #ARGV == 1 + 9 * #KEYS then
-  local t = ARGV[1]
-  if t == 'redis' then
-    t = redis.call('TIME')
-    pre_now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  else
-    pre_now = tonumber(t)
-  end
+--#include fast_now.lua
   local all = true
   for i = 1, #KEYS do
     if ARGV[9 * i - 7] ~= 'gcra' or ARGV[9 * i - 6] ~= '7' then
@@ -34,8 +28,7 @@ if ARGV[2] ~= 'mode' and #ARGV == 1 + 9 * #KEYS then
     for i = 1, #KEYS do
       local b = 9 * i - 5 -- the index of the limit's maximum
       local stored, now = redis.call('GET', KEYS[i]), pre_now
-      local cap, rate, period, n = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]),
-        tonumber(ARGV[b + 3])
+      local cap, rate, period, n = ARGV[b] + 0, ARGV[b + 1] + 0, ARGV[b + 2] + 0, ARGV[b + 3] + 0
       local rate_text, queue = ARGV[b + 1], ARGV[b + 4] == '1'
 --#include gcra_core.lua
       if res ~= 1 then
@@ -43,7 +36,7 @@ if ARGV[2] ~= 'mode' and #ARGV == 1 + 9 * #KEYS then
         break
       end
       out[4 * i - 3], out[4 * i - 2], out[4 * i - 1], out[4 * i] = 1, rem, 0, reset
-      local ms = math.ceil(reset / tonumber(ARGV[b + 5])) + tonumber(ARGV[b + 6])
+      local ms = math.ceil(reset / ARGV[b + 5]) + ARGV[b + 6]
       if ms < 1 then ms = 1 end
       states[i], ttls[i] = written, ms
     end

@@ -11,20 +11,14 @@
 -- (under Redis time), GET, and SET for a grant.
 local pre_now, pre_stored
 if ARGV[9] == nil then
-  local t = ARGV[1]
-  if t == 'redis' then
-    t = redis.call('TIME')
-    pre_now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  else
-    pre_now = tonumber(t)
-  end
+--#include fast_now.lua
   pre_stored = redis.call('GET', KEYS[1])
   local stored, now = pre_stored, pre_now
-  local cap, rate, period, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+  local cap, rate, period, n = ARGV[2] + 0, ARGV[3] + 0, ARGV[4] + 0, ARGV[5] + 0 -- as fast_now.lua, no tonumber
   local rate_text, queue = ARGV[3], ARGV[6] == '1'
 --#include gcra_core.lua
   if res == 1 then
-    local ms = math.ceil(reset / tonumber(ARGV[7])) + tonumber(ARGV[8])
+    local ms = math.ceil(reset / ARGV[7]) + ARGV[8]
     if ms < 1 then ms = 1 end
     redis.call('SET', KEYS[1], written, 'PX', ms)
     return {1, rem, 0, reset, n}
