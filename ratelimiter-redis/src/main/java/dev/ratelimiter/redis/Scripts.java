@@ -11,31 +11,34 @@ import java.util.regex.Pattern;
 
 /**
  * The Lua scripts, read once from the {@code .lua} resources of this package. Each runnable
- * script is the shared {@code exact.lua} prelude followed by its algorithm; its SHA-1 is what
- * {@code EVALSHA} names. A script with a fast path runs it first, and the prelude and algorithm
+ * script is a shared prelude ({@code exact.lua}, or {@code common.lua} alone) followed by its
+ * algorithm; its SHA-1 is what {@code EVALSHA} names. A script with a fast path runs it first, and the prelude and algorithm
  * only when it does not answer: as one function, so that their functions are not even defined
  * on the fast path (defining them is a cost Redis pays at every call). The sliding log's
  * algorithm is a function its entry script calls once, or once per request of a batch.
  */
 enum Scripts {
-    GCRA("gcra.lua", "gcra_fast.lua", null),
-    SLIDING_LOG("sliding_log.lua", null, "sliding_log_batch.lua"),
-    SLIDING_COUNTER("sliding_counter.lua", "sliding_counter_fast.lua", null);
+    GCRA("exact.lua", "gcra.lua", "gcra_fast.lua", null),
+    SLIDING_LOG("common.lua", "sliding_log.lua", null, "sliding_log_batch.lua"),
+    SLIDING_COUNTER("exact.lua", "sliding_counter.lua", "sliding_counter_fast.lua", null);
 
     private final String body;
     private final String sha;
 
     /**
+     * @param prelude  the functions the algorithm uses: {@code exact.lua} (which includes
+     *                 {@code common.lua}), or {@code common.lua} alone for an algorithm that needs
+     *                 no exact products (each function defined is a cost paid at every call)
      * @param resource the algorithm
      * @param fastPath the script run before the prelude, or {@code null}
      * @param entry    the script run after the prelude, the algorithm wrapped in a function of
      *                 (KEYS, ARGV, finish) named {@code run_log}, or {@code null}: the algorithm
      *                 runs as it is
      */
-    Scripts(String resource, String fastPath, String entry) {
+    Scripts(String prelude, String resource, String fastPath, String entry) {
         String algorithm = entry == null ? read(resource)
                 : "local function run_log(KEYS, ARGV, finish)\n" + read(resource) + "\nend\n" + read(entry);
-        String general = read("exact.lua") + "\n" + algorithm;
+        String general = read(prelude) + "\n" + algorithm;
         this.body = fastPath == null ? general : withFastPath(read(fastPath), general);
         this.sha = sha1(body);
     }

@@ -1,10 +1,13 @@
--- Exact integer arithmetic for the rate-limit scripts, prepended to each of them.
+-- Exact integer arithmetic for the rate-limit scripts, prepended to those that need it (the GCRA,
+-- the counter and the composite); it includes common.lua, which every script starts with.
 --
 -- Lua numbers are IEEE doubles: integers are exact below 2^53 and sums and differences of such
 -- integers stay exact while the result does. Products do not (debt * rate can reach 2^106), so
 -- every product is split into base-2^24 limbs: each factor below 2^72 has three limbs, each
 -- partial product is below 2^48 and a column sums at most three of them (below 2^50), so every
 -- step is exact. The Java side guarantees that every factor is a non-negative integer below 2^53.
+
+--#include common.lua
 
 local LIMB = 16777216 -- 2^24
 
@@ -145,37 +148,4 @@ local function cmp_muladd_product(a, b, c, e, f)
     return 0
   end
   return cmp_limbs(product_plus(a, b, c), product(e, f))
-end
-
--- An integer as a decimal string: tostring would print only 14 significant digits. Not '%d':
--- Lua 5.1 converts it to a C long, which has 32 bits on 32-bit builds of Redis (on which times
--- in microseconds, about 2^51, would wrap).
-local function int(x)
-  return string.format('%.0f', x)
-end
-
--- The decision's time: Redis TIME in microseconds, or the caller's reading.
-local function read_now(arg)
-  if arg == 'redis' then
-    local t = redis.call('TIME')
-    return tonumber(t[1]) * 1000000 + tonumber(t[2])
-  end
-  return tonumber(arg)
-end
-
--- Milliseconds for PEXPIRE: the time until the state is full again, rounded up, plus the grace,
--- never less than 1 ms.
-local function ttl_ms(units, units_per_ms, grace_ms)
-  local ms = math.ceil(units / units_per_ms) + grace_ms
-  if ms < 1 then return 1 end
-  return ms
-end
-
--- How a script ends a decision: reply is its answer, write (nil for a refusal) the function that
--- stores a grant. Alone, a script writes at once. Inside composite.lua each algorithm script is a
--- function whose parameter of this name shadows this one and defers the write, so that every
--- limit is decided before anything is written.
-local function finish(reply, write)
-  if write then write() end
-  return reply
 end

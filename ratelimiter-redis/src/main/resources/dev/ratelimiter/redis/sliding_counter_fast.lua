@@ -6,8 +6,7 @@
 -- product is checked to stay under 2^52, where doubles are exact integers, and each division is
 -- corrected to the exact floor. A stored figure that does not change is written back as the very
 -- text it was read as (sliding_counter.lua writes '%.0f', the canonical decimal), so only what
--- changed is formatted, with '%d' (the same text for these integers below 2^52, at a fraction of
--- the cost: Lua 5.1 formats it from a C long). A refusal, an earlier reading, larger figures or an operation fall through
+-- changed is formatted. A refusal, an earlier reading, larger figures or an operation fall through
 -- to sliding_counter.lua with the time and the counts already read (pre_now, pre_stored): the Redis
 -- commands are the same on either path (TIME under Redis time, HMGET, and HSET and PEXPIRE for a
 -- grant).
@@ -49,9 +48,9 @@ if ARGV[8] == nil then
         cur = cur + n
         -- reset_of(cur) with cur > 0: the stored window starts e before now, so 2 W - e (> 0).
         local reset = 2 * w - e
-        if not sw then sw = string.format('%d', hw) end
+        if not sw then sw = string.format('%.0f', hw) end
         if not sp then sp = '0' end
-        redis.call('HSET', KEYS[1], 'o', so, 'w', sw, 'p', sp, 'c', string.format('%d', cur))
+        redis.call('HSET', KEYS[1], 'o', so, 'w', sw, 'p', sp, 'c', string.format('%.0f', cur))
         local ms = math.ceil(reset / ARGV[6]) + ARGV[7]
         if ms < 1 then ms = 1 end
         redis.call('PEXPIRE', KEYS[1], ms)

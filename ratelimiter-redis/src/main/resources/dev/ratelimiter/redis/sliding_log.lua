@@ -48,8 +48,11 @@
 -- nothing, so it cannot move the time a later, earlier reading is judged at), and its first write
 -- is the ZADD, which Redis checks against maxmemory: out of memory, the grant fails whole.
 local now = read_now(ARGV[1])
-local limit, window, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local units_per_ms, grace_ms = tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Numbers read by Lua's string coercion ("x + 0") rather than tonumber: the same conversion
+-- without a function call, measurably cheaper at this rate; every text read so is a decimal this
+-- project's client or this script wrote (an argument, a score or member of the log).
+local limit, window, n = ARGV[2] + 0, ARGV[3] + 0, ARGV[4] + 0
+local units_per_ms, grace_ms = ARGV[5] + 0, ARGV[6] + 0
 local key = KEYS[1]
 local mode = ARGV[7]
 local floor, floor_at = nil, nil
@@ -81,7 +84,7 @@ end
 local total, last_time = 0, nil
 local live, base, head_rank, oldest_live = 0, 0, -1, nil
 if fetched > 0 then
-  total, last_time = tonumber(newest[1]), tonumber(newest[2])
+  total, last_time = newest[1] + 0, newest[2] + 0
 end
 
 local effective = now
@@ -93,14 +96,14 @@ if last_time then
   local horizon = effective - window
   if floor and floor > horizon then horizon = floor end
   local h = 0
-  while h < fetched and tonumber(oldest[2 * h + 2]) <= horizon do h = h + 1 end
+  while h < fetched and oldest[2 * h + 2] + 0 <= horizon do h = h + 1 end
   -- No member at or before the horizon: a longer window than the log was kept for (another
   -- process's limit). The oldest member is the head: what the log forgot stays forgotten.
   if h == 0 then h = 1 end
   if h < fetched or fetched < FIRST then
     head_rank = h - 1
-    base = tonumber(oldest[2 * h - 1])
-    if h < fetched then oldest_live = {tonumber(oldest[2 * h + 1]), tonumber(oldest[2 * h + 2])} end
+    base = oldest[2 * h - 1] + 0
+    if h < fetched then oldest_live = {oldest[2 * h + 1] + 0, oldest[2 * h + 2] + 0} end
   else
     -- Every member fetched has expired: count them all (O(log n)).
     head_rank = redis.call('ZCOUNT', key, '-inf', int(horizon)) - 1
