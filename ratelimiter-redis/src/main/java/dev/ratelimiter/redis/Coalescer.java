@@ -22,7 +22,8 @@ import java.util.function.BiConsumer;
  * Exactness: the batch script decides the requests one after another, each on the state the ones
  * before it left, at each request's own clock reading (client time) or at the one Redis time the
  * script reads (Redis time: as if they came within that microsecond); the GCRA and counter
- * scripts write the last grant's state once, the log runs a lone decision's code per request.
+ * scripts write the last grant's state once, the log and the composite run a lone decision's code
+ * per request (a composite's lane is its limiter key, whose Redis keys are all its limits').
  * Each caller gets the very reply its own call would have got had the calls come one after another
  * in that order, so every bound of the algorithms holds unchanged.
  *
@@ -50,10 +51,13 @@ final class Coalescer {
 
     private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
     private final ScriptCaller caller;
-    private final Scripts script;
+    private final String sha;
+    private final String body;
     /** A batch call's arguments before its pairs: an operation's, the operation {@code "batch"}. */
     private final String[] batchTemplate;
     private final int permitsIndex;
+    /** The figures of one decision in a batch's reply. */
+    private final int figures;
 
     /**
      * @param caller        the calls' caller
@@ -65,40 +69,61 @@ final class Coalescer {
      * @param modeIndex     where the operation goes
      */
     Coalescer(ScriptCaller caller, Scripts script, String[] opTemplate, int permitsIndex, int modeIndex) {
+        this(caller, script.sha(), script.body(), batchTemplate(opTemplate, permitsIndex, modeIndex), permitsIndex, 4);
+    }
+
+    /**
+     * @param caller        the calls' caller
+     * @param sha           the script's SHA-1
+     * @param body          the script, which must have the {@code "batch"} operation
+     * @param batchTemplate a batch call's arguments before its pairs, the clock reading (index 0)
+     *                      left to fill
+     * @param permitsIndex  where the permits are in a decision's arguments
+     * @param figures       how many figures a decision's reply has (a batch's reply has them of
+     *                      each decision, one after another)
+     */
+    Coalescer(ScriptCaller caller, String sha, String body, String[] batchTemplate, int permitsIndex, int figures) {
         this.caller = caller;
-        this.script = script;
-        // Every argument of an operation (the log's floor included), then the pairs.
-        this.batchTemplate = opTemplate.clone();
-        this.batchTemplate[permitsIndex] = "1"; // the batch's permits are in its pairs
-        this.batchTemplate[modeIndex] = "batch";
+        this.sha = sha;
+        this.body = body;
+        this.batchTemplate = batchTemplate;
         this.permitsIndex = permitsIndex;
+        this.figures = figures;
+    }
+
+    private static String[] batchTemplate(String[] opTemplate, int permitsIndex, int modeIndex) {
+        // Every argument of an operation (the log's floor included), then the pairs.
+        String[] template = opTemplate.clone();
+        template[permitsIndex] = "1"; // the batch's permits are in its pairs
+        template[modeIndex] = "batch";
+        return template;
     }
 
     /**
      * One decision, sent at once when no call on {@code key} is in flight, else with the next
      * batch on it.
      *
-     * @param key      the limiter key, which decisions are coalesced by
-     * @param redisKey its Redis key
-     * @param argv     the decision's arguments as its own call would send them
-     * @param sync     whether the caller waits for the reply itself ({@link ScriptCaller#await}),
-     *                 else the shared timer times it out
-     * @return the reply its own call would get: the four figures of the decision
+     * @param key       the limiter key, which decisions are coalesced by
+     * @param redisKeys its Redis keys
+     * @param argv      the decision's arguments as its own call would send them
+     * @param sync      whether the caller waits for the reply itself ({@link ScriptCaller#await}),
+     *                  else the shared timer times it out
+     * @return the reply its own call would get: the figures of the decision
      */
-    ScriptCaller.TimedReply decide(String key, String redisKey, String[] argv, boolean sync) {
+    ScriptCaller.TimedReply decide(String key, String[] redisKeys, String[] argv, boolean sync) {
         while (true) {
             Lane lane = lanes.get(key);
             if (lane == null) {
                 Lane mine = new Lane(key);
                 if (lanes.putIfAbsent(key, mine) == null) {
-                    return caller.start(script.sha(), script.body(), new String[] {redisKey}, argv, !sync, mine);
+                    return caller.start(sha, body, redisKeys, argv, !sync, mine);
                 }
                 continue;
             }
             Waiter w = null;
             synchronized (lane) {
                 if (!lane.closed) {
-                    w = new Waiter(redisKey, argv, System.nanoTime() + caller.timeoutNanos());
+                    w = new Waiter(redisKeys, argv, System.nanoTime() + caller.timeoutNanos());
                     if (lane.waiting == null) {
                         lane.waiting = new ArrayDeque<>();
                     }
@@ -123,9 +148,9 @@ final class Coalescer {
      * @throws InterruptedException      if interrupted before or while waiting (then the decision
      *                                   is abandoned: left out of any batch not yet sent)
      */
-    List<Object> decideSync(String key, String redisKey, String[] argv) throws InterruptedException {
+    List<Object> decideSync(String key, String[] redisKeys, String[] argv) throws InterruptedException {
         ScriptCaller.checkNotInterrupted();
-        return caller.await(decide(key, redisKey, argv, true));
+        return caller.await(decide(key, redisKeys, argv, true));
     }
 
     /** @return the keys with a call in flight; for tests */
@@ -158,7 +183,7 @@ final class Coalescer {
             }
             ScriptCaller.TimedReply call;
             try {
-                call = caller.start(script.sha(), script.body(), new String[] {batch[0].redisKey}, argv(batch), true);
+                call = caller.start(sha, body, batch[0].redisKeys, argv(batch), true);
             } catch (RuntimeException | Error e) {
                 // Nothing was sent: the decisions fail with it (their policy answers), the lane goes on.
                 deliver(batch, null, e);
@@ -205,26 +230,26 @@ final class Coalescer {
     }
 
     /** Answers each decision of a batch with its share of the reply, or with the failure. */
-    private static void deliver(Waiter[] batch, List<Object> reply, Throwable failure) {
+    private void deliver(Waiter[] batch, List<Object> reply, Throwable failure) {
         if (failure != null) {
             RedisRateLimiterException failed = failure instanceof RedisRateLimiterException r ? r
                     : new RedisRateLimiterException("rate-limit script failed for key "
-                    + RedisKeys.forMessage(batch[0].redisKey) + ": " + failure, failure);
+                    + RedisKeys.forMessage(batch[0].key()) + ": " + failure, failure);
             for (Waiter w : batch) {
                 w.completeExceptionally(failed);
             }
         } else if (batch.length == 1) {
             batch[0].complete(reply);
-        } else if (reply.size() != 4 * batch.length) {
+        } else if (reply.size() != figures * batch.length) {
             RedisRateLimiterException odd = new RedisRateLimiterException("rate-limit batch script for key "
-                    + RedisKeys.forMessage(batch[0].redisKey) + " answered " + reply.size() + " figures for "
+                    + RedisKeys.forMessage(batch[0].key()) + " answered " + reply.size() + " figures for "
                     + batch.length + " decisions", null);
             for (Waiter w : batch) {
                 w.completeExceptionally(odd);
             }
         } else {
             for (int i = 0; i < batch.length; i++) {
-                batch[i].complete(reply.subList(4 * i, 4 * i + 4));
+                batch[i].complete(reply.subList(figures * i, figures * i + figures));
             }
         }
     }
@@ -284,12 +309,12 @@ final class Coalescer {
 
     /** A decision waiting for the call on its key in flight. */
     private final class Waiter extends ScriptCaller.TimedReply {
-        final String redisKey;
+        final String[] redisKeys;
         final String[] argv;
         private final long deadline;
 
-        Waiter(String redisKey, String[] argv, long deadline) {
-            this.redisKey = redisKey;
+        Waiter(String[] redisKeys, String[] argv, long deadline) {
+            this.redisKeys = redisKeys;
             this.argv = argv;
             this.deadline = deadline;
         }
@@ -302,13 +327,13 @@ final class Coalescer {
         @Override
         public void timeOut() {
             if (!isDone()) {
-                completeExceptionally(caller.timedOut(redisKey));
+                completeExceptionally(caller.timedOut(key()));
             }
         }
 
         @Override
         String key() {
-            return redisKey;
+            return redisKeys[0];
         }
     }
 }

@@ -130,11 +130,13 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     private final RefusalCache refusals;
     /** The longest a refusal is remembered, on the clock {@link #now} reads. */
     private final long refusalMaxAge;
+    /** The concurrent decisions on one key sent together (see {@link Coalescer}), or {@code null}. */
+    private final Coalescer coalescer;
 
     CompositeLimiter(ScriptCaller caller, String prefix, String name, Function<? super String, String> groupOf,
                      List<Limit> groupLimits, List<Limit> keyLimits, RedisRateLimiters.Clock clock,
                      Sleeper sleeper, long graceMs, Function<Limit, FailureHandler> failures, int refusalSlots,
-                     long refusalMaxAgeNanos) {
+                     long refusalMaxAgeNanos, boolean coalescing) {
         this.refusals = refusalSlots == 0 ? null : new RefusalCache(refusalSlots);
         this.refusalMaxAge = clock.redisTime() ? refusalMaxAgeNanos
                 : Math.max(1, refusalMaxAgeNanos / clock.unitNanos());
@@ -182,6 +184,8 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         }
         this.argvTemplate = argv.toArray(new String[0]);
         this.permitsIndexes = permitsAt;
+        this.coalescer = coalescing ? new Coalescer(caller, SHA, BODY, batchTemplate(argvTemplate, permitsAt),
+                permitsAt[0], 4 * parts.size()) : null;
     }
 
     /** @return the local composite of the limits' local shares, or {@code null}; see {@link #localFallback} */
@@ -276,7 +280,10 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
 
     private CompletionStage<Decision> decideAsync(String[] keys, String key, long permits, long now) {
         long epoch = refusals == null ? 0 : refusals.epoch();
-        return caller.call(SHA, BODY, keys, argvAt(permits, now)).handle((reply, failure) -> {
+        String[] argv = argvAt(permits, now);
+        CompletionStage<List<Object>> call = coalescer == null ? caller.call(SHA, BODY, keys, argv)
+                : coalescer.decide(key, keys, argv, false);
+        return call.handle((reply, failure) -> {
             if (failure != null) {
                 return onFailure(key, permits, failure, false);
             }
@@ -433,6 +440,18 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         return Decision.allowed(permits, remaining, reset, max);
     }
 
+    /** @return the arguments of a batch of decisions before their pairs: the limits', the operation "batch" */
+    private static String[] batchTemplate(String[] decision, int[] permitsIndexes) {
+        String[] argv = new String[decision.length + 2];
+        argv[1] = "mode";
+        argv[2] = "batch";
+        System.arraycopy(decision, 1, argv, 3, decision.length - 1);
+        for (int i : permitsIndexes) {
+            argv[i + 2] = "1"; // each request's permits are in its pair
+        }
+        return argv;
+    }
+
     private static void add(List<String> argv, String script, String... args) {
         argv.add(script);
         argv.add(Integer.toString(args.length));
@@ -498,7 +517,8 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         long epoch = refusals == null ? 0 : refusals.epoch();
         List<Object> reply;
         try {
-            reply = caller.callSync(SHA, BODY, keys, argvAt(permits, now));
+            reply = coalescer == null ? caller.callSync(SHA, BODY, keys, argvAt(permits, now))
+                    : coalescer.decideSync(key, keys, argvAt(permits, now));
         } catch (RedisRateLimiterException failed) {
             return onFailure(key, permits, failed, false);
         }
@@ -748,5 +768,10 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
     @Override
     public String toString() {
         return "CompositeLimiter{name=" + name + ", groupLimits=" + groupLimits + ", keyLimits=" + keyLimits + '}';
+    }
+
+    /** @return the coalescer, or {@code null} when decisions are not coalesced; for tests */
+    Coalescer coalescer() {
+        return coalescer;
     }
 }

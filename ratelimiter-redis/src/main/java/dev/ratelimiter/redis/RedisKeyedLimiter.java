@@ -362,7 +362,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
         try {
             String[] argv = argv(c, permits, now);
             reply = c.coalescer == null ? caller.callSync(c.args.script, redisKey(key), argv)
-                    : c.coalescer.decideSync(key, redisKey(key), argv);
+                    : c.coalescer.decideSync(key, new String[] {redisKey(key)}, argv);
         } catch (RedisRateLimiterException failed) {
             return c.failures.onFailure(key, permits, failed);
         }
@@ -648,7 +648,7 @@ final class RedisKeyedLimiter implements KeyedRateLimiter<String>, AsyncKeyedRat
     private CompletableFuture<List<Object>> send(Config c, String key, long permits, long now) {
         String[] argv = argv(c, permits, now);
         return c.coalescer == null ? caller.call(c.args.script, redisKey(key), argv)
-                : c.coalescer.decide(key, redisKey(key), argv, false);
+                : c.coalescer.decide(key, new String[] {redisKey(key)}, argv, false);
     }
 
     @Override

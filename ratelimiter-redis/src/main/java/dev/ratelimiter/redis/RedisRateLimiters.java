@@ -382,7 +382,7 @@ public final class RedisRateLimiters {
                 groupLimits, keyLimits, clock, sleeper, graceMs, limit -> {
                     FailureHandler h = FailureHandler.of(failurePolicy, limit, clock.deadlineTicker(), failureListener);
                     return events == null ? h : h.withEvents(events);
-                }, refusalSlots, refusalMaxAgeNanos);
+                }, refusalSlots, refusalMaxAgeNanos, coalescing);
     }
 
     /**
@@ -859,9 +859,10 @@ public final class RedisRateLimiters {
          * that, and counts nowhere.
          *
          * <p>Applies to {@code decide}, {@code tryAcquire} and their asynchronous forms on every
-         * algorithm (the token bucket, the leaky buckets, the sliding window counter and log);
-         * composites, {@code peek}, the other operations and the reservations of blocking
-         * acquires send each call alone.
+         * algorithm (the token bucket, the leaky buckets, the sliding window counter and log) and
+         * on composites (coalesced per key: a batch decides each request on all the limits, all or
+         * nothing, as a lone call would); {@code peek}, the other operations and the reservations
+         * of blocking acquires send each call alone.
          *
          * @param coalescing {@code false} to send every decision as its own call
          * @return this

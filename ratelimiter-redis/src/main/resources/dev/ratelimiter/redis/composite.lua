@@ -24,6 +24,12 @@
 --   'drain'   every limit is peeked at for the permits it holds (a request above its maximum
 --             decides nothing); the smallest, m, is then decided as one request (granted by all,
 --             so written by all). Returns {m}; nothing is written when m is 0.
+--   'batch'   the coalesced decisions of one process on this key, in arrival order: after the
+--             limits (one per key), each request's clock reading ('' for ARGV[1]'s, which is what
+--             Redis time sends: the one TIME read here) and permits. Each is decided by the very
+--             code of a lone decision, on the state the ones before it left (each grant is written
+--             before the next request is decided, and a script sees its own writes), as if they
+--             had come one after another. Returns the figures of each decision, one after another.
 --
 -- All-or-nothing without undo: every limit decides first, its grant's writes handed back as a
 -- function (the finish below) instead of run; only if all grant are the writes run, limit by limit
@@ -48,7 +54,7 @@ if mode == 'reset' then
 end
 
 local specs = {}
-while pos <= #ARGV do
+while pos <= #ARGV and #specs < #KEYS do
   local argc = tonumber(ARGV[pos + 1])
   local args = {int(now)}
   for j = 1, argc do args[j + 1] = ARGV[pos + 1 + j] end
@@ -98,32 +104,50 @@ if mode == 'drain' then
   return {m}
 end
 
-local replies, writes, refused = {}, {}, false
-for i, spec in ipairs(specs) do
-  local r, w = spec.run({KEYS[i]}, spec.args, defer)
-  replies[i], writes[i] = r, w
-  if r[1] ~= 1 then refused = true end
-end
-
-if refused then
+-- One decision of the specs as they are: each limit decides, then all write, or none does.
+local function decide()
+  local replies, writes, refused = {}, {}, false
   for i, spec in ipairs(specs) do
-    if replies[i][1] == 1 then
-      -- Asking for more than the limit holds decides nothing and reports the state as it is.
-      local peek = {}
-      for j, a in ipairs(spec.args) do peek[j] = a end
-      peek[spec.n_index] = int(tonumber(spec.args[2]) + 1)
-      local p = spec.run({KEYS[i]}, peek, defer)
-      replies[i] = {1, p[2], 0, p[4]}
+    local r, w = spec.run({KEYS[i]}, spec.args, defer)
+    replies[i], writes[i] = r, w
+    if r[1] ~= 1 then refused = true end
+  end
+
+  if refused then
+    for i, spec in ipairs(specs) do
+      if replies[i][1] == 1 then
+        -- Asking for more than the limit holds decides nothing and reports the state as it is.
+        local peek = {}
+        for j, a in ipairs(spec.args) do peek[j] = a end
+        peek[spec.n_index] = int(tonumber(spec.args[2]) + 1)
+        local p = spec.run({KEYS[i]}, peek, defer)
+        replies[i] = {1, p[2], 0, p[4]}
+      end
+    end
+  else
+    for i = 1, #specs do
+      if writes[i] then writes[i]() end
     end
   end
-else
-  for i = 1, #specs do
-    if writes[i] then writes[i]() end
+
+  local out = {}
+  for i = 1, #replies do
+    for j = 1, 4 do out[#out + 1] = replies[i][j] end
   end
+  return out
 end
 
-local out = {}
-for i = 1, #replies do
-  for j = 1, 4 do out[#out + 1] = replies[i][j] end
+if mode == 'batch' then
+  local all = {}
+  for p = pos, #ARGV, 2 do
+    local at = ARGV[p]
+    if at == '' then at = int(now) end
+    for _, spec in ipairs(specs) do
+      spec.args[1], spec.args[spec.n_index] = at, ARGV[p + 1]
+    end
+    local out = decide()
+    for j = 1, #out do all[#all + 1] = out[j] end
+  end
+  return all
 end
-return out
+return decide()

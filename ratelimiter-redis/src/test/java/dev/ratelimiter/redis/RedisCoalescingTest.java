@@ -3,6 +3,7 @@ package dev.ratelimiter.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratelimiter.Decision;
+import dev.ratelimiter.KeyedRateLimiter;
 import dev.ratelimiter.LeakyBucket;
 import dev.ratelimiter.Limit;
 import dev.ratelimiter.SlidingWindow;
@@ -22,6 +23,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -134,15 +136,16 @@ class RedisCoalescingTest {
      * A limiter whose calls go through the proxy, coalesced, and its twin on the same server, one
      * call per decision, each on a fake clock of its own that the rounds move alike.
      */
-    private static final class Twins {
+    private static final class Twins<L extends KeyedRateLimiter<String> & AsyncKeyedRateLimiter<String>> {
         final FakeClock clock = new FakeClock();
         final FakeClock twinClock = new FakeClock();
-        final RedisRateLimiters.KeyedLimiter coalesced;
-        final RedisRateLimiters.KeyedLimiter oneByOne;
+        final L coalesced;
+        final L oneByOne;
 
-        Twins(Limit limit) {
-            coalesced = builder(throughProxy, clock).prefix("c:").build().keyed("api", limit);
-            oneByOne = builder(straight, twinClock).prefix("s:").coalescing(false).build().keyed("api", limit);
+        /** @param make the limiter of a factory: a keyed limiter or a composite, named "api" */
+        Twins(Function<RedisRateLimiters, L> make) {
+            coalesced = make.apply(builder(throughProxy, clock).prefix("c:").build());
+            oneByOne = make.apply(builder(straight, twinClock).prefix("s:").coalescing(false).build());
             assertThat(coalesced.tryAcquire("warm-up")).isTrue(); // the script is cached: no NOSCRIPT below
             assertThat(oneByOne.tryAcquire("warm-up")).isTrue();
         }
@@ -190,11 +193,52 @@ class RedisCoalescingTest {
         }
     }
 
+    private static Twins<RedisRateLimiters.KeyedLimiter> twins(Limit limit) {
+        return new Twins<>(factory -> factory.keyed("api", limit));
+    }
+
     @ParameterizedTest
     @MethodSource("coalescedLimits")
     void coalescedDecisionsAnswerAsTheSameDecisionsOneAfterAnother(Limit limit) throws Exception {
-        Twins twins = new Twins(limit);
-        Random random = new Random(limit.toString().hashCode()); // a fixed sequence per limit
+        Twins<RedisRateLimiters.KeyedLimiter> twins = twins(limit);
+        randomRounds(twins, limit.toString());
+        assertThat(dump("c:{api:k}")).as("the same state stored").isEqualTo(dump("s:{api:k}"));
+        long ttl = admin.callLong("PTTL", "c:{api:k}");
+        long twinTtl = admin.callLong("PTTL", "s:{api:k}");
+        assertThat(Math.abs(ttl - twinTtl)).as("the same TTL, to the milliseconds between the two reads").isLessThan(1_000);
+        assertThat(coalescer(twins.coalesced).lanes()).as("no lane is left once nothing is in flight").isZero();
+    }
+
+    /** Composites: of the GCRA family only (the script's fast path alone), of every family, under a group. */
+    static Stream<List<Limit>> coalescedComposites() {
+        return Stream.of(List.of(TokenBucket.of(10, 5, Duration.ofSeconds(1)), LeakyBucket.meter(3, Duration.ofMillis(50), 8)),
+                List.of(TokenBucket.of(6, 3, Duration.ofMillis(100)), SlidingWindow.counter(12, Duration.ofMillis(40)),
+                        SlidingWindow.log(9, Duration.ofMillis(60))),
+                List.of(LeakyBucket.queue(7, Duration.ofMillis(20), 6), SlidingWindow.counter(10, Duration.ofMillis(80))));
+    }
+
+    @ParameterizedTest
+    @MethodSource("coalescedComposites")
+    void coalescedCompositeDecisionsAnswerAsTheSameDecisionsOneAfterAnother(List<Limit> limits) throws Exception {
+        // The last limit is a group limit (every key of group "g" shares it), the others the key's own.
+        List<Limit> own = limits.subList(0, limits.size() - 1);
+        List<Limit> group = limits.subList(limits.size() - 1, limits.size());
+        Twins<CompositeLimiter> twins = new Twins<>(factory -> factory.composite("api", key -> "g", group, own));
+        randomRounds(twins, limits.toString());
+        List<String> keys = twins.coalesced.redisKeys("k");
+        List<String> twinKeys = twins.oneByOne.redisKeys("k");
+        for (int i = 0; i < keys.size(); i++) {
+            assertThat(dump(keys.get(i))).as("the same state stored in %s", keys.get(i)).isEqualTo(dump(twinKeys.get(i)));
+        }
+        assertThat(twins.coalesced.coalescer().lanes()).as("no lane is left once nothing is in flight").isZero();
+    }
+
+    /**
+     * Rounds of 2 to 300 decisions on key "k", each coalesced behind the first one's call held in
+     * flight and checked against the twin (see {@link Twins#round}); between rounds, time passes.
+     */
+    private static void randomRounds(Twins<?> twins, String seed) throws Exception {
+        Random random = new Random(seed.hashCode()); // a fixed sequence per limit
         int granted = 0;
         int refused = 0;
         int[] sizes = {2, 3, 17, 40, 128, 129, 300};
@@ -221,11 +265,6 @@ class RedisCoalescingTest {
         }
         assertThat(granted).as("grants among the decisions").isGreaterThan(10);
         assertThat(refused).as("refusals among the decisions").isGreaterThan(10);
-        assertThat(dump("c:{api:k}")).as("the same state stored").isEqualTo(dump("s:{api:k}"));
-        long ttl = admin.callLong("PTTL", "c:{api:k}");
-        long twinTtl = admin.callLong("PTTL", "s:{api:k}");
-        assertThat(Math.abs(ttl - twinTtl)).as("the same TTL, to the milliseconds between the two reads").isLessThan(1_000);
-        assertThat(coalescer(twins.coalesced).lanes()).as("no lane is left once nothing is in flight").isZero();
     }
 
     @Test
@@ -236,7 +275,7 @@ class RedisCoalescingTest {
         for (Limit limit : List.<Limit>of(TokenBucket.of(2, 1, Duration.ofMillis(10)),
                 SlidingWindow.counter(2, Duration.ofMillis(10)), SlidingWindow.log(2, Duration.ofMillis(10)))) {
             admin.call("FLUSHALL"); // both limits use the same Redis keys
-            Twins twins = new Twins(limit);
+            Twins<RedisRateLimiters.KeyedLimiter> twins = twins(limit);
             List<Decision> got = twins.round(new long[] {0, 0, 10 * MS, -10 * MS}, new long[] {3, 1, 1, 1});
             assertThat(got.get(1).isAllowed()).as("%s", limit).isTrue();
             assertThat(got.get(2).isAllowed()).as("%s", limit).isTrue();
@@ -249,7 +288,7 @@ class RedisCoalescingTest {
     @Test
     void aCounterBatchJudgesAnEarlierReadingOnTheStoredCountsNotOnALaterRefusalsWindow() throws Exception {
         // 10 per 100 ms. 6 granted in window 0, 3 in window 1 (the 6 weighted 90%: 4 left).
-        Twins twins = new Twins(SlidingWindow.counter(10, Duration.ofMillis(100)));
+        Twins<RedisRateLimiters.KeyedLimiter> twins = twins(SlidingWindow.counter(10, Duration.ofMillis(100)));
         twins.advance(-twins.clock.read() + FakeClock.DEFAULT_START); // at the windows' origin
         assertThat(twins.coalesced.decide("k", 6).isAllowed()).isTrue();
         assertThat(twins.oneByOne.decide("k", 6).isAllowed()).isTrue();

@@ -245,7 +245,7 @@ public class RateLimiterProperties {
 
         /**
          * Whether concurrent decisions of this instance on one key go to Redis as one script call
-         * (every algorithm; not composites), each answered as if they had come one after another.
+         * (every algorithm, and composites), each answered as if they had come one after another.
          */
         private boolean coalescing = true;
 
