@@ -60,6 +60,8 @@ final class Coalescer {
     private final int figures;
 
     /**
+     * A coalescer for one single limit's script, whose decisions answer four figures each.
+     *
      * @param caller        the calls' caller
      * @param script        the script, which must have the {@code "batch"} operation
      * @param opTemplate    its operations' arguments, the clock reading (index 0), the permits and

@@ -517,8 +517,8 @@ public final class CompositeLimiter implements KeyedRateLimiter<String>, AsyncKe
         long epoch = refusals == null ? 0 : refusals.epoch();
         List<Object> reply;
         try {
-            reply = coalescer == null ? caller.callSync(SHA, BODY, keys, argvAt(permits, now))
-                    : coalescer.decideSync(key, keys, argvAt(permits, now));
+            String[] argv = argvAt(permits, now);
+            reply = coalescer == null ? caller.callSync(SHA, BODY, keys, argv) : coalescer.decideSync(key, keys, argv);
         } catch (RedisRateLimiterException failed) {
             return onFailure(key, permits, failed, false);
         }
