@@ -100,8 +100,27 @@ final class CompositeGcraPart extends CompositePart {
     /** Whether {@code 0 < n <= capacity} permits may be granted at once at {@code rel}. */
     @Override
     boolean fits(long[] s, long n, long rel) {
-        long f = s[offset];
-        long q = q(s);
+        return fits(s[offset], q(s), n, rel);
+    }
+
+    /** For a one-word part: whether {@code 0 < n <= capacity} permits may be granted at {@code rel} on full-at time {@code f}. */
+    boolean fitsWord(long f, long n, long rel) {
+        return fits(f, 0, n, rel);
+    }
+
+    /**
+     * For a one-word part: the full-at time after granting {@code n} permits at {@code rel} on
+     * {@code f} (what {@link #charge} writes; {@code q} stays 0 when {@code r == 1}).
+     */
+    long chargedWord(long f, long n, long rel) {
+        if (f == SATURATED_F) {
+            return f;
+        }
+        long s = n == 1 ? s1 : Math128.floorMulDiv(n, p, r);
+        return Math128.saturatedAdd(inDebt(f, 0, rel) ? f : rel, s);
+    }
+
+    private boolean fits(long f, long q, long n, long rel) {
         if (f == SATURATED_F) {
             return false;
         }

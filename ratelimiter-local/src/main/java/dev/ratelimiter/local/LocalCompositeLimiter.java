@@ -6,6 +6,8 @@ import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.Sleeper;
 import dev.ratelimiter.Ticker;
 import dev.ratelimiter.internal.Checks;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,12 +40,32 @@ import java.util.Objects;
  * reset of the unchanged state and the largest retry-after of the refusing limits; a request above
  * the smallest capacity is refused as exceeding the limit, with the same figures.
  *
- * The one-permit tryAcquire on two limits that are both one-word GCRA parts (r == 1 once the rate is
- * reduced: "10 per second", "1000 per hour") skips the parts' general arithmetic: each part's
- * test is "not saturated and debt <= (C - 1) * p" (0 for a queue) and its charge
- * "max(f, rel) + p", the very figures CompositeGcraPart computes for n == 1 with q == 0. It is
- * taken for two parts (the common burst + sustained pair), unrolled, their figures in fields.
- * The same read, the same CAS: the proof above holds unchanged.
+ * Two one-word GCRA parts (r == 1 once each rate is reduced: "10 per second and 1000 per hour",
+ * the common burst + sustained pair) keep their state in a PairEpoch instead of the cell's array,
+ * so that a grant allocates nothing while the two full-at times stay near the epoch's bases. The
+ * logical state at any instant is decode(E, E.word) for the current epoch E (the field `pair`).
+ *   - A live word read from E at t means E was current at t: E is replaced only after its word is
+ *     frozen, and a frozen word stays frozen. So a decision on a live word decides on the state
+ *     at its read, and a CAS of E's word (from that word, to the encoding of the next state) is
+ *     the linearization point of the grant, exactly as the CAS of an array is.
+ *   - A next state that does not fit E: the writer first freezes E's word by CAS (from the word it
+ *     decided on: the state does not change) and then replaces E, by CAS of `pair`, by a new epoch
+ *     holding the next state; that CAS is the grant's linearization point. Anyone who reads a frozen
+ *     word may do the same from the frozen state, since no write to E can follow: so a frozen
+ *     epoch never blocks anyone, and a CAS of `pair` fails only because another succeeded.
+ *   - A decision on a frozen word read at t2 from E read at t1: E was current at t1 and stayed so
+ *     until it was replaced, after the freeze at tf; the state was the frozen one at
+ *     max(t1, tf), within [t1, t2]. So refusals and peeks linearize there.
+ * The general operations (decide, peek, drain, refund, n > 1) decode the state into an array, run
+ * the parts' arithmetic, and write the next state only if the current state still holds the same
+ * two values (the next state is a pure function of the values, so an intervening change back to
+ * them is harmless). Hence the same sequence of states as with the array, the proof above
+ * unchanged. The one-permit tryAcquire is unrolled: each part's test is "not saturated and
+ * debt <= (C - 1) * p" (0 for a queue) and its charge "max(f, rel) + p", the figures
+ * CompositeGcraPart computes for n == 1 with q == 0, held in fields. Offsets have 31 and 32 bits:
+ * while both full-at times stay within about 2.1 s of the bases a grant is one CAS of a long, and
+ * past that one epoch (40 bytes) is made; a request rate high enough for allocation to matter is
+ * the case where the times stay close to the clock.
  *
  * Blocking acquires poll, as the Redis composite does: decide; if refused, sleep for the
  * retry-after (the latest among the refusing limits) and decide again, until granted or the
@@ -56,7 +78,11 @@ import java.util.Objects;
  *
  * <p>Thread-safe and lock-free: one clock read, one volatile read and, for a grant, one CAS of an
  * immutable snapshot of every limit's state (one small array allocated per grant; a refused
- * {@code tryAcquire} allocates nothing). Holds token buckets, leaky buckets and sliding window
+ * {@code tryAcquire} allocates nothing). Two token or leaky buckets whose rates reduce to one permit
+ * per whole number of nanoseconds (as "10 per second and 1000 per hour") keep both states in one
+ * word instead: a grant then allocates nothing, except about once per two seconds of clock time
+ * (or once per grant when a single permit of a limit costs more than about a second).
+ * Holds token buckets, leaky buckets and sliding window
  * counters, not sliding window logs; a leaky bucket queue is waited for by polling, as in the
  * Redis composite.
  *
@@ -81,8 +107,31 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
     private final long cost1;
     private final long maxDebt0;
     private final long maxDebt1;
+    /** With {@link #twoWords}: the parts, and the current epoch of their state (the array of the cell is unused). */
+    private final CompositeGcraPart part0;
+    private final CompositeGcraPart part1;
+    private volatile PairEpoch pair;
+
+    private static final VarHandle PAIR;
+
+    static {
+        try {
+            PAIR = MethodHandles.lookup().findVarHandle(LocalCompositeLimiter.class, "pair", PairEpoch.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     LocalCompositeLimiter(List<Limit> limits, Ticker ticker, Sleeper sleeper) {
+        this(limits, ticker, sleeper, true);
+    }
+
+    /**
+     * @param pairWord whether two one-word GCRA parts keep their state in a {@link PairEpoch}
+     *                 ({@code false}: in the cell's array, as every other shape; for tests that
+     *                 compare the two)
+     */
+    LocalCompositeLimiter(List<Limit> limits, Ticker ticker, Sleeper sleeper, boolean pairWord) {
         super(shape(copy(limits, "limits"), "limits"));
         List<Limit> given = new ArrayList<>(shape.parts.length);
         for (CompositePart part : shape.parts) {
@@ -93,11 +142,14 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         this.origin = ticker.read();
         CompositePart[] parts = shape.parts;
-        this.twoWords = parts.length == 2 && oneWord(parts[0]) && oneWord(parts[1]);
+        this.twoWords = pairWord && parts.length == 2 && oneWord(parts[0]) && oneWord(parts[1]);
         this.cost0 = twoWords ? ((CompositeGcraPart) parts[0]).oneCost() : 0;
         this.maxDebt0 = twoWords ? ((CompositeGcraPart) parts[0]).oneMaxDebt() : 0;
         this.cost1 = twoWords ? ((CompositeGcraPart) parts[1]).oneCost() : 0;
         this.maxDebt1 = twoWords ? ((CompositeGcraPart) parts[1]).oneMaxDebt() : 0;
+        this.part0 = twoWords ? (CompositeGcraPart) parts[0] : null;
+        this.part1 = twoWords ? (CompositeGcraPart) parts[1] : null;
+        this.pair = twoWords ? new PairEpoch(shape.initial[0], shape.initial[1]) : null;
     }
 
     private static boolean oneWord(CompositePart part) {
@@ -139,8 +191,12 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
 
     @Override
     public boolean tryAcquire(long permits) {
-        if (permits == 1 && twoWords) {
-            return tryAcquireTwoWords(rel());
+        if (twoWords) {
+            if (permits == 1) {
+                return tryAcquireTwoWords(rel());
+            }
+            Checks.requested(permits);
+            return permits <= shape.max && tryAcquirePair(permits, rel());
         }
         Checks.requested(permits);
         if (permits > shape.max) {
@@ -166,21 +222,76 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
      */
     private boolean tryAcquireTwoWords(long rel) {
         while (true) {
-            long[] s = read();
-            long f0 = s[0];
-            long f1 = s[1];
+            PairEpoch e = pair;
+            long w = e.word();
+            long f0 = e.f0(w);
+            long f1 = e.f1(w);
             if (f0 == CompositeGcraPart.SATURATED_F || (f0 > rel && Math128.saturatedSubtract(f0, rel) > maxDebt0)
                     || f1 == CompositeGcraPart.SATURATED_F || (f1 > rel && Math128.saturatedSubtract(f1, rel) > maxDebt1)) {
                 return false;
             }
-            long[] next = new long[2];
-            next[0] = Math128.saturatedAdd(Math.max(f0, rel), cost0);
-            next[1] = Math128.saturatedAdd(Math.max(f1, rel), cost1);
-            if (cas(s, next)) {
+            if (writePair(e, w, Math128.saturatedAdd(Math.max(f0, rel), cost0),
+                    Math128.saturatedAdd(Math.max(f1, rel), cost1))) {
                 return true;
             }
             Backoff.spin();
         }
+    }
+
+    /** {@link #tryAcquire(long)} of {@code 1 < n <= max} permits on two one-word parts: their arithmetic on the decoded words. */
+    private boolean tryAcquirePair(long n, long rel) {
+        while (true) {
+            PairEpoch e = pair;
+            long w = e.word();
+            long f0 = e.f0(w);
+            long f1 = e.f1(w);
+            if (!part0.fitsWord(f0, n, rel) || !part1.fitsWord(f1, n, rel)) {
+                return false;
+            }
+            if (writePair(e, w, part0.chargedWord(f0, n, rel), part1.chargedWord(f1, n, rel))) {
+                return true;
+            }
+            Backoff.spin();
+        }
+    }
+
+    /**
+     * Replaces the pair's state, read as word {@code w} of epoch {@code e}, by {@code (n0, n1)}: in
+     * the word if they fit, else by freezing the word and installing a new epoch.
+     *
+     * @return {@code false} if the state had changed (nothing written by this call but, perhaps, the freeze)
+     */
+    private boolean writePair(PairEpoch e, long w, long n0, long n1) {
+        if (w >= 0) {
+            long next = e.encode(n0, n1);
+            if (next >= 0) {
+                return e.cas(w, next);
+            }
+            if (!e.cas(w, w | PairEpoch.FROZEN)) {
+                return false;
+            }
+        }
+        return PAIR.compareAndSet(this, e, new PairEpoch(n0, n1));
+    }
+
+    /** The state the general operations decide on: the cell's array, or the pair's two words decoded into a new one. */
+    private long[] view() {
+        if (!twoWords) {
+            return read();
+        }
+        PairEpoch e = pair;
+        long w = e.word();
+        return new long[] {e.f0(w), e.f1(w)};
+    }
+
+    /** Publishes {@code next} if the state is still the one {@code s} shows (for the pair: the same two values). */
+    private boolean commit(long[] s, long[] next) {
+        if (!twoWords) {
+            return cas(s, next);
+        }
+        PairEpoch e = pair;
+        long w = e.word();
+        return e.f0(w) == s[0] && e.f1(w) == s[1] && writePair(e, w, next[0], next[1]);
     }
 
     @Override
@@ -197,7 +308,7 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
 
     private Decision decideAt(long n, long rel, boolean consume) {
         while (true) {
-            long[] s = read();
+            long[] s = view();
             if (n > shape.max) {
                 return Decision.exceeding(n, shape.remaining(s, rel), shape.reset(s, rel), shape.max);
             }
@@ -209,7 +320,7 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
             if (!consume) {
                 return Decision.allowed(n, shape.remaining(next, rel), shape.reset(next, rel), shape.max);
             }
-            if (cas(s, next)) {
+            if (commit(s, next)) {
                 return Decision.allowed(n, shape.remaining(next, rel), shape.reset(next, rel), shape.max);
             }
             Backoff.spin();
@@ -242,19 +353,19 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
 
     @Override
     public long availablePermits() {
-        return shape.remaining(read(), rel());
+        return shape.remaining(view(), rel());
     }
 
     @Override
     public long drain() {
         long rel = rel();
         while (true) {
-            long[] s = read();
+            long[] s = view();
             long n = shape.remaining(s, rel);
             if (n == 0) {
                 return 0;
             }
-            if (cas(s, shape.charged(s, n, rel))) {
+            if (commit(s, shape.charged(s, n, rel))) {
                 return n;
             }
             Backoff.spin();
@@ -263,7 +374,17 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
 
     @Override
     public void reset() {
-        restore();
+        if (!twoWords) {
+            restore();
+            return;
+        }
+        long[] initial = shape.initial;
+        while (true) {
+            long[] s = view();
+            if ((s[0] == initial[0] && s[1] == initial[1]) || commit(s, initial)) {
+                return;
+            }
+        }
     }
 
     /** Gives the permits back to every limit at once (each as {@link RateLimiter#refund} says for its family). */
@@ -272,8 +393,8 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
         Checks.requested(permits);
         long rel = rel();
         while (true) {
-            long[] s = read();
-            if (cas(s, shape.refunded(s, permits, rel))) {
+            long[] s = view();
+            if (commit(s, shape.refunded(s, permits, rel))) {
                 return;
             }
             Backoff.spin();

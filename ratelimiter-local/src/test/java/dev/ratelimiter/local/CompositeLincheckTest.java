@@ -80,6 +80,82 @@ public class CompositeLincheckTest {
         }
     }
 
+    /**
+     * Two one-word buckets, whose state is one {@link PairEpoch}: a bucket of 4 at one permit per
+     * 1.5 s (one grant's cost fits an epoch's 31-bit offset, two do not) and a bucket of 5 at one
+     * per second (up to four fit the 32-bit offset). Both drained of 4 permits 3 s ago: the first
+     * holds 2, the second 4. So grants that fit the epoch's word race with grants, drains, refunds
+     * (below the bases) and resets that freeze it and make the next, and with peeks.
+     */
+    public static class TwoOneWordBuckets {
+        private final FakeClock clock = new FakeClock();
+        private final RateLimiter composite = LocalRateLimiters.composite(
+                List.of(TokenBucket.of(4, 2, Duration.ofSeconds(3)), TokenBucket.of(5, 1, Duration.ofSeconds(1))),
+                clock, clock);
+
+        /** A new composite in the state above. */
+        public TwoOneWordBuckets() {
+            if (composite.drain() != 4) {
+                throw new IllegalStateException("setup drain");
+            }
+            clock.advance(Duration.ofSeconds(3));
+        }
+
+        /**
+         * @param permits 1 to 3
+         * @return whether granted
+         */
+        @Operation
+        public boolean tryAcquire(@Param(gen = IntGen.class, conf = "1:3") int permits) {
+            return composite.tryAcquire(permits);
+        }
+
+        /** @return whether one permit was granted (the unrolled path) */
+        @Operation
+        public boolean tryAcquireOne() {
+            return composite.tryAcquire();
+        }
+
+        /**
+         * @param permits 1 to 3
+         * @return the decision {@code decide} would return
+         */
+        @Operation
+        public Decision peek(@Param(gen = IntGen.class, conf = "1:3") int permits) {
+            return composite.peek(permits);
+        }
+
+        /** @return the permits taken */
+        @Operation
+        public long drain() {
+            return composite.drain();
+        }
+
+        /** @param permits 1 to 2 permits given back */
+        @Operation
+        public void refund(@Param(gen = IntGen.class, conf = "1:2") int permits) {
+            composite.refund(permits);
+        }
+
+        /** Back to full. */
+        @Operation
+        public void reset() {
+            composite.reset();
+        }
+    }
+
+    @Test
+    void pairCompositeIsLinearizableUnderStress() {
+        assertThat(new TwoOneWordBuckets().tryAcquire(2)).isTrue();
+        StressSupport.lincheckStress().iterations(3).check(TwoOneWordBuckets.class);
+    }
+
+    @Test
+    void pairCompositeIsLinearizableUnderModelChecking() {
+        assertThat(new TwoOneWordBuckets().tryAcquire(2)).isTrue();
+        StressSupport.lincheckModelChecking().iterations(12).check(TwoOneWordBuckets.class);
+    }
+
     @Test
     void compositeIsLinearizableUnderStress() {
         assertThat(new TwoBuckets().tryAcquire(1)).isTrue();

@@ -108,6 +108,22 @@ class CompositeStressTest {
     }
 
     @Test
+    void pairWhoseGrantsOutgrowTheirEpochsAdmitsExactlyTheDominatingLimitsBound() throws Exception {
+        // Two one-word buckets (one PairEpoch): a permit of the slow one costs 1.5 s and of the
+        // fast one 0.5 s, so at most two grants in debt fit one epoch's offsets (2^31 and 2^32 ns)
+        // and the eight threads race on freezing epochs and making the next ones throughout.
+        TokenBucket slow = TokenBucket.of(2_000, 2, Duration.ofSeconds(3));
+        TokenBucket fast = TokenBucket.of(3_000, 2, Duration.ofSeconds(1));
+        FakeClock clock = new FakeClock();
+        RateLimiter composite = LocalRateLimiters.composite(List.of(fast, slow), clock, clock);
+        LongAdder[] admitted = adders();
+        long elapsed = hammer(clock, (t, n) -> composite.tryAcquire(n), admitted, e -> {
+            assertThat(sum(admitted, 0, 1)).as("admitted after %d ns", e).isLessThanOrEqualTo(bound(slow, e));
+        });
+        assertThat(sum(admitted, 0, 1)).as("admitted over %d ns", elapsed).isEqualTo(bound(slow, elapsed));
+    }
+
+    @Test
     void compositeOfCrossingLimitsNeverExceedsEitherBound() throws Exception {
         // The small fast bucket binds at first, the large slow one later.
         TokenBucket burst = TokenBucket.of(500, 20_000, Duration.ofSeconds(1));
