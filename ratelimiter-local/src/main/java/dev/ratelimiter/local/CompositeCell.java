@@ -29,7 +29,8 @@ import java.util.List;
  */
 /**
  * Several limits' state behind one CAS; see the comment above. Thread-safe, lock-free. Extended
- * by {@link LocalCompositeLimiter}, which is its own cell (one dependent load less per decision).
+ * by {@link LocalCompositeLimiter}, which is its own cell (one dependent load less per decision),
+ * except for two one-word buckets, whose state it keeps in a {@link PairEpoch}.
  */
 class CompositeCell {
 

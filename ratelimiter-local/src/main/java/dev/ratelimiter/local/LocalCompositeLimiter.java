@@ -53,6 +53,9 @@ import java.util.Objects;
  *     holding the next state; that CAS is the grant's linearization point. Anyone who reads a frozen
  *     word may do the same from the frozen state, since no write to E can follow: so a frozen
  *     epoch never blocks anyone, and a CAS of `pair` fails only because another succeeded.
+ *     Lock-free: a CAS of a word (a write or a freeze) fails only because another CAS of that
+ *     word succeeded, and each freeze is followed by exactly one successful CAS of `pair`, which
+ *     completes an operation.
  *   - A decision on a frozen word read at t2 from E read at t1: E was current at t1 and stayed so
  *     until it was replaced, after the freeze at tf; the state was the frozen one at
  *     max(t1, tf), within [t1, t2]. So refusals and peeks linearize there.
@@ -80,8 +83,8 @@ import java.util.Objects;
  * immutable snapshot of every limit's state (one small array allocated per grant; a refused
  * {@code tryAcquire} allocates nothing). Two token or leaky buckets whose rates reduce to one permit
  * per whole number of nanoseconds (as "10 per second and 1000 per hour") keep both states in one
- * word instead: a grant then allocates nothing, except about once per two seconds of clock time
- * (or once per grant when a single permit of a limit costs more than about a second).
+ * word instead: a grant then allocates nothing, except one small epoch about once per two seconds
+ * of clock time under a high request rate (or every grant or two when a permit costs seconds).
  * Holds token buckets, leaky buckets and sliding window
  * counters, not sliding window logs; a leaky bucket queue is waited for by polling, as in the
  * Redis composite.
