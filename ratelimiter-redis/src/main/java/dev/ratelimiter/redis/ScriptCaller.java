@@ -178,6 +178,16 @@ final class ScriptCaller {
     }
 
     /**
+     * @return the failure of a call on {@code key} answered TRYAGAIN, last with {@code tryAgain},
+     *         whose resend had not been answered within the timeout (the failure says why)
+     */
+    RedisRateLimiterException timedOut(String key, Throwable tryAgain) {
+        return new RedisRateLimiterException("no answer from Redis within " + Duration.ofNanos(timeoutNanos)
+                + " for key " + RedisKeys.forMessage(key) + ", resent while Redis answered: "
+                + unwrap(tryAgain).getMessage(), unwrap(tryAgain));
+    }
+
+    /**
      * Runs {@code script} on {@code key} and waits for its reply, at most the timeout.
      *
      * @return its reply
@@ -306,6 +316,8 @@ final class ScriptCaller {
         private volatile boolean retried;
         /** How many times the call was answered TRYAGAIN; touched by one completion at a time. */
         private int tryAgains;
+        /** The last TRYAGAIN answer, named by a timeout that comes while the call is resent; or {@code null}. */
+        private volatile Throwable lastTryAgain;
 
         Call(ScriptCaller caller, String sha, String body, String[] keys, String[] args, long deadline,
              Runnable ended) {
@@ -429,6 +441,7 @@ final class ScriptCaller {
         private void tryAgain(Throwable failure) {
             long backoff = Math.min(TRYAGAIN_MAX_NANOS, TRYAGAIN_FIRST_NANOS << Math.min(tryAgains, 20));
             tryAgains++;
+            lastTryAgain = failure;
             if (deadline - (System.nanoTime() + backoff) <= 0) {
                 completeExceptionally(caller.asRedisFailure(keys[0], failure)); // no retry past the timeout
                 return;
@@ -456,7 +469,8 @@ final class ScriptCaller {
             if (isDone()) {
                 return;
             }
-            if (completeExceptionally(caller.timedOut(keys[0]))) {
+            Throwable tryAgain = lastTryAgain;
+            if (completeExceptionally(tryAgain == null ? caller.timedOut(keys[0]) : caller.timedOut(keys[0], tryAgain))) {
                 CompletableFuture<List<Object>> pending = inFlight;
                 if (pending != null) {
                     pending.cancel(false);

@@ -32,7 +32,13 @@ class ScriptCallerTryAgainTest {
 
     private static final List<Object> REPLY = List.of(1L, 4L, 0L, 1000L);
 
-    /** @return commands answering the n-th EVALSHA (from 0) with {@code answer.apply(n)}: a reply or an exception */
+    /** A stand-in's answer: the command is never answered (a Redis that went silent). */
+    private static final Object SILENCE = new Object();
+
+    /**
+     * @return commands answering the n-th EVALSHA (from 0) with {@code answer.apply(n)}: a reply,
+     *         an exception, or {@link #SILENCE}
+     */
     @SuppressWarnings("unchecked")
     private static RedisScriptingAsyncCommands<String, String> commands(AtomicInteger sent, IntFunction<Object> answer) {
         return (RedisScriptingAsyncCommands<String, String>) Proxy.newProxyInstance(
@@ -44,6 +50,9 @@ class ScriptCallerTryAgainTest {
                     AsyncCommand<String, String, List<Object>> command = new AsyncCommand<>(
                             new Command<>(CommandType.EVALSHA, new NestedMultiOutput<>(StringCodec.UTF8)));
                     Object a = answer.apply(sent.getAndIncrement());
+                    if (a == SILENCE) {
+                        return (RedisFuture<List<Object>>) command;
+                    }
                     if (a instanceof Throwable t) {
                         command.completeExceptionally(t);
                     } else {
@@ -92,6 +101,25 @@ class ScriptCallerTryAgainTest {
             LockSupport.parkNanos(3 * ScriptCaller.TRYAGAIN_MAX_NANOS);
             assertThat(sent.get()).as("no resend once answered").isEqualTo(attempts);
         }
+    }
+
+    /**
+     * Answered TRYAGAIN, resent, and the resend never answered: the timeout's failure says that
+     * Redis answered TRYAGAIN, not only that nothing came back. Drives only the timeout, not the
+     * machine's speed: the second send is silent however fast the backoff runs.
+     */
+    @Test
+    void aTimeoutWhileResendingAfterTryAgainNamesTheTryAgain() throws Exception {
+        AtomicInteger sent = new AtomicInteger();
+        ScriptCaller caller = new ScriptCaller(commands(sent, n -> n == 0 ? tryAgain() : SILENCE), Duration.ofMillis(300));
+        assertThatThrownBy(() -> caller.callSync(Scripts.GCRA, "k", "a"))
+                .isInstanceOf(RedisRateLimiterException.class).hasMessageContaining("no answer from Redis within PT0.3S")
+                .hasMessageContaining("TRYAGAIN Multiple keys").hasCauseInstanceOf(RedisCommandExecutionException.class);
+        assertThat(sent.get()).isEqualTo(2);
+        sent.set(0);
+        CompletableFuture<List<Object>> call = caller.call(Scripts.GCRA, "k", "a");
+        assertThatThrownBy(() -> call.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(RedisRateLimiterException.class).hasMessageContaining("TRYAGAIN Multiple keys");
     }
 
     @Test
