@@ -47,15 +47,19 @@ import java.util.Objects;
  *   - A live word read from E at t means E was current at t: E is replaced only after its word is
  *     frozen, and a frozen word stays frozen. So a decision on a live word decides on the state
  *     at its read, and a CAS of E's word (from that word, to the encoding of the next state) is
- *     the linearization point of the grant, exactly as the CAS of an array is.
+ *     the linearization point of the grant. Unlike an array's, this CAS compares values, so the
+ *     word may have changed and changed back in between (a grant, then a refund): harmless, as
+ *     the next state is a pure function of the state's values, which are those decided on.
  *   - A next state that does not fit E: the writer first freezes E's word by CAS (from the word it
  *     decided on: the state does not change) and then replaces E, by CAS of `pair`, by a new epoch
  *     holding the next state; that CAS is the grant's linearization point. Anyone who reads a frozen
  *     word may do the same from the frozen state, since no write to E can follow: so a frozen
  *     epoch never blocks anyone, and a CAS of `pair` fails only because another succeeded.
  *     Lock-free: a CAS of a word (a write or a freeze) fails only because another CAS of that
- *     word succeeded, and each freeze is followed by exactly one successful CAS of `pair`, which
- *     completes an operation.
+ *     word succeeded; every writer that reads a frozen word tries the CAS of `pair` from it, so
+ *     each freeze is followed by at most one successful CAS of `pair` (an epoch is never
+ *     installed twice: no ABA on the reference), which completes an operation, and a failed CAS
+ *     of `pair` or a failed value check (below) means another write succeeded.
  *   - A decision on a frozen word read at t2 from E read at t1: E was current at t1 and stayed so
  *     until it was replaced, after the freeze at tf; the state was the frozen one at
  *     max(t1, tf), within [t1, t2]. So refusals and peeks linearize there.
@@ -65,10 +69,12 @@ import java.util.Objects;
  * them is harmless). Hence the same sequence of states as with the array, the proof above
  * unchanged. The one-permit tryAcquire is unrolled: each part's test is "not saturated and
  * debt <= (C - 1) * p" (0 for a queue) and its charge "max(f, rel) + p", the figures
- * CompositeGcraPart computes for n == 1 with q == 0, held in fields. Offsets have 31 and 32 bits:
- * while both full-at times stay within about 2.1 s of the bases a grant is one CAS of a long, and
- * past that one epoch (40 bytes) is made; a request rate high enough for allocation to matter is
- * the case where the times stay close to the clock.
+ * CompositeGcraPart computes for n == 1 with q == 0, held in fields. Offsets have 31 and 32 bits
+ * (2.1 and 4.3 s), the part whose permit costs more taking the 32-bit one: while both full-at
+ * times stay within those of the bases a grant is one CAS of a long, and past that one epoch (40
+ * bytes) is made. A full-at time moves by the clock (a busy pair: an epoch about every 2 s) and
+ * by the cost of each grant in debt (a permit of "1000 per hour", 3.6 s, fits once: an epoch
+ * every grant or two while that bucket is in debt, at most the 10 per second the pair grants).
  *
  * Blocking acquires poll, as the Redis composite does: decide; if refused, sleep for the
  * retry-after (the latest among the refusing limits) and decide again, until granted or the
@@ -83,8 +89,10 @@ import java.util.Objects;
  * immutable snapshot of every limit's state (one small array allocated per grant; a refused
  * {@code tryAcquire} allocates nothing). Two token or leaky buckets whose rates reduce to one permit
  * per whole number of nanoseconds (as "10 per second and 1000 per hour") keep both states in one
- * word instead: a grant then allocates nothing, except one small epoch about once per two seconds
- * of clock time under a high request rate (or every grant or two when a permit costs seconds).
+ * word of an epoch object instead (two dependent volatile reads): a {@code tryAcquire} then
+ * allocates nothing, except a new epoch about once per two seconds of clock time under a high
+ * request rate, or every grant or two while a bucket whose permit costs seconds is in debt;
+ * {@code decide}, {@code peek} and {@code availablePermits} decode the word into a small array.
  * Holds token buckets, leaky buckets and sliding window
  * counters, not sliding window logs; a leaky bucket queue is waited for by polling, as in the
  * Redis composite.
@@ -135,12 +143,8 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
      *                 compare the two)
      */
     LocalCompositeLimiter(List<Limit> limits, Ticker ticker, Sleeper sleeper, boolean pairWord) {
-        super(shape(copy(limits, "limits"), "limits"));
-        List<Limit> given = new ArrayList<>(shape.parts.length);
-        for (CompositePart part : shape.parts) {
-            given.add(part.limit);
-        }
-        this.limits = List.copyOf(given);
+        super(costlierLast(shape(copy(limits, "limits"), "limits")));
+        this.limits = copy(limits, "limits");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         this.origin = ticker.read();
@@ -157,6 +161,20 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
 
     private static boolean oneWord(CompositePart part) {
         return part instanceof CompositeGcraPart g && g.oneWord();
+    }
+
+    /**
+     * For two one-word parts: the shape with the part whose permit costs more second, so that it
+     * has the epoch's 32-bit offset (a permit of "1000 per hour", 3.6 s, fits it once; not the
+     * 31-bit one). The figures a composite reports do not depend on the order of its parts.
+     */
+    private static CompositeCell.Shape costlierLast(CompositeCell.Shape shape) {
+        CompositePart[] parts = shape.parts;
+        if (parts.length == 2 && oneWord(parts[0]) && oneWord(parts[1])
+                && ((CompositeGcraPart) parts[0]).oneCost() > ((CompositeGcraPart) parts[1]).oneCost()) {
+            return shape(List.of(parts[1].limit, parts[0].limit), "limits");
+        }
+        return shape;
     }
 
     /** @return an immutable copy, checked: not empty, no {@code null} */
@@ -285,6 +303,11 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
         PairEpoch e = pair;
         long w = e.word();
         return new long[] {e.f0(w), e.f1(w)};
+    }
+
+    /** @return a copy of the state, every part's words in the order of the parts (for tests) */
+    long[] state() {
+        return view().clone();
     }
 
     /** Publishes {@code next} if the state is still the one {@code s} shows (for the pair: the same two values). */

@@ -150,10 +150,15 @@ public class CompositeLincheckTest {
         StressSupport.lincheckStress().iterations(3).check(TwoOneWordBuckets.class);
     }
 
+    /**
+     * Also non-blocking: a thread suspended after freezing an epoch's word must not hold up the
+     * others (whoever reads a frozen word installs the next epoch).
+     */
     @Test
-    void pairCompositeIsLinearizableUnderModelChecking() {
+    void pairCompositeIsLinearizableAndNonBlockingUnderModelChecking() {
         assertThat(new TwoOneWordBuckets().tryAcquire(2)).isTrue();
-        StressSupport.lincheckModelChecking().iterations(12).check(TwoOneWordBuckets.class);
+        StressSupport.lincheckModelChecking().checkObstructionFreedom(true).iterations(12)
+                .check(TwoOneWordBuckets.class);
     }
 
     @Test

@@ -47,12 +47,18 @@ class CompositeStressTest {
 
     private static long hammer(FakeClock clock, Acquirer acquirer, LongAdder[] admittedPerThread,
                                BoundCheck check) throws Exception {
+        return hammer(clock, acquirer, admittedPerThread, check, 1);
+    }
+
+    /** As above, every clock step {@code scale} times longer. */
+    private static long hammer(FakeClock clock, Acquirer acquirer, LongAdder[] admittedPerThread,
+                               BoundCheck check, long scale) throws Exception {
         long start = clock.read();
         AtomicInteger round = new AtomicInteger();
         StressSupport.SpinBarrier barrier = new StressSupport.SpinBarrier(THREADS, () -> {
             check.check(clock.read() - start);
             round.incrementAndGet();
-            clock.advance(40 * MS);
+            clock.advance(40 * MS * scale);
         });
         StressSupport.runWorkers(THREADS, barrier::breakBarrier, index -> {
             for (int r = 0; r < ROUNDS; r++) {
@@ -62,7 +68,7 @@ class CompositeStressTest {
                         admittedPerThread[index].add(permits);
                     }
                     if (index == 0 && i % (ATTEMPTS / 5) == ATTEMPTS / 5 - 1) {
-                        clock.advance(7 * MS);
+                        clock.advance(7 * MS * scale);
                     }
                 }
                 barrier.await();
@@ -109,17 +115,20 @@ class CompositeStressTest {
 
     @Test
     void pairWhoseGrantsOutgrowTheirEpochsAdmitsExactlyTheDominatingLimitsBound() throws Exception {
-        // Two one-word buckets (one PairEpoch): a permit of the slow one costs 1.5 s and of the
-        // fast one 0.5 s, so at most two grants in debt fit one epoch's offsets (2^31 and 2^32 ns)
-        // and the eight threads race on freezing epochs and making the next ones throughout.
-        TokenBucket slow = TokenBucket.of(2_000, 2, Duration.ofSeconds(3));
-        TokenBucket fast = TokenBucket.of(3_000, 2, Duration.ofSeconds(1));
+        // Two one-word buckets (one PairEpoch): a permit of the slow one costs 2.5 s, of the fast
+        // one 1.25 s, so no two grants in debt fit one epoch's offsets (2^32 and 2^31 ns). Clock
+        // steps of 4 and 0.7 s (about 1 100 s in all) refill the slow bucket all along: the eight
+        // threads race on freezing epochs and making the next ones through the whole run.
+        TokenBucket slow = TokenBucket.of(300, 2, Duration.ofSeconds(5));
+        TokenBucket fast = TokenBucket.of(800, 4, Duration.ofSeconds(5));
         FakeClock clock = new FakeClock();
-        RateLimiter composite = LocalRateLimiters.composite(List.of(fast, slow), clock, clock);
+        RateLimiter composite = LocalRateLimiters.composite(List.of(slow, fast), clock, clock);
         LongAdder[] admitted = adders();
         long elapsed = hammer(clock, (t, n) -> composite.tryAcquire(n), admitted, e -> {
             assertThat(sum(admitted, 0, 1)).as("admitted after %d ns", e).isLessThanOrEqualTo(bound(slow, e));
-        });
+        }, 100);
+        // Not a burst then a trickle: most grants came from the refill, not the initial capacity.
+        assertThat(bound(slow, elapsed)).isGreaterThan(2 * slow.capacity());
         assertThat(sum(admitted, 0, 1)).as("admitted over %d ns", elapsed).isEqualTo(bound(slow, elapsed));
     }
 
