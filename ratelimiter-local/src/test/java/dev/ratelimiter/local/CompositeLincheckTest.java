@@ -3,6 +3,7 @@ package dev.ratelimiter.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratelimiter.Decision;
+import dev.ratelimiter.Limit;
 import dev.ratelimiter.RateLimiter;
 import dev.ratelimiter.TokenBucket;
 import dev.ratelimiter.conformance.FakeClock;
@@ -21,23 +22,22 @@ import org.junit.jupiter.api.Test;
  */
 public class CompositeLincheckTest {
 
-    /**
-     * A bucket of 4 at 8 per second and a bucket of 5 at 3 per second (a fractional cost per
-     * permit), both drained of 4 permits 500 ms ago: the first is full again, the second holds 2.5,
-     * so the second binds, and a refund or a drain changes which requests it grants.
-     */
-    public static class TwoBuckets {
-        private final FakeClock clock = new FakeClock();
-        private final RateLimiter composite = LocalRateLimiters.composite(
-                List.of(TokenBucket.of(4, 8, Duration.ofSeconds(1)), TokenBucket.of(5, 3, Duration.ofSeconds(1))),
-                clock, clock);
+    /** The operations raced on a composite of two buckets, set up by the subclass. */
+    public abstract static class TwoBucketOperations {
+        final FakeClock clock = new FakeClock();
+        final RateLimiter composite;
 
-        /** A new composite in the state above. */
-        public TwoBuckets() {
-            if (composite.drain() != 4) {
+        /**
+         * @param limits  the two limits
+         * @param drained the permits drained at the start (checked)
+         * @param since   how long ago
+         */
+        TwoBucketOperations(List<Limit> limits, long drained, Duration since) {
+            composite = LocalRateLimiters.composite(limits, clock, clock);
+            if (composite.drain() != drained) {
                 throw new IllegalStateException("setup drain");
             }
-            clock.advance(Duration.ofMillis(500));
+            clock.advance(since);
         }
 
         /**
@@ -47,6 +47,12 @@ public class CompositeLincheckTest {
         @Operation
         public boolean tryAcquire(@Param(gen = IntGen.class, conf = "1:3") int permits) {
             return composite.tryAcquire(permits);
+        }
+
+        /** @return whether one permit was granted (the one-permit path) */
+        @Operation
+        public boolean tryAcquireOne() {
+            return composite.tryAcquire();
         }
 
         /**
@@ -78,6 +84,25 @@ public class CompositeLincheckTest {
         public void refund(@Param(gen = IntGen.class, conf = "1:2") int permits) {
             composite.refund(permits);
         }
+
+        /** Back to full. */
+        @Operation
+        public void reset() {
+            composite.reset();
+        }
+    }
+
+    /**
+     * A bucket of 4 at 8 per second and a bucket of 5 at 3 per second (a fractional cost per
+     * permit), both drained of 4 permits 500 ms ago: the first is full again, the second holds 2.5,
+     * so the second binds, and a refund or a drain changes which requests it grants.
+     */
+    public static class TwoBuckets extends TwoBucketOperations {
+        /** A new composite in the state above. */
+        public TwoBuckets() {
+            super(List.of(TokenBucket.of(4, 8, Duration.ofSeconds(1)), TokenBucket.of(5, 3, Duration.ofSeconds(1))),
+                    4, Duration.ofMillis(500));
+        }
     }
 
     /**
@@ -87,60 +112,11 @@ public class CompositeLincheckTest {
      * holds 2, the second 4. So grants that fit the epoch's word race with grants, drains, refunds
      * (below the bases) and resets that freeze it and make the next, and with peeks.
      */
-    public static class TwoOneWordBuckets {
-        private final FakeClock clock = new FakeClock();
-        private final RateLimiter composite = LocalRateLimiters.composite(
-                List.of(TokenBucket.of(4, 2, Duration.ofSeconds(3)), TokenBucket.of(5, 1, Duration.ofSeconds(1))),
-                clock, clock);
-
+    public static class TwoOneWordBuckets extends TwoBucketOperations {
         /** A new composite in the state above. */
         public TwoOneWordBuckets() {
-            if (composite.drain() != 4) {
-                throw new IllegalStateException("setup drain");
-            }
-            clock.advance(Duration.ofSeconds(3));
-        }
-
-        /**
-         * @param permits 1 to 3
-         * @return whether granted
-         */
-        @Operation
-        public boolean tryAcquire(@Param(gen = IntGen.class, conf = "1:3") int permits) {
-            return composite.tryAcquire(permits);
-        }
-
-        /** @return whether one permit was granted (the unrolled path) */
-        @Operation
-        public boolean tryAcquireOne() {
-            return composite.tryAcquire();
-        }
-
-        /**
-         * @param permits 1 to 3
-         * @return the decision {@code decide} would return
-         */
-        @Operation
-        public Decision peek(@Param(gen = IntGen.class, conf = "1:3") int permits) {
-            return composite.peek(permits);
-        }
-
-        /** @return the permits taken */
-        @Operation
-        public long drain() {
-            return composite.drain();
-        }
-
-        /** @param permits 1 to 2 permits given back */
-        @Operation
-        public void refund(@Param(gen = IntGen.class, conf = "1:2") int permits) {
-            composite.refund(permits);
-        }
-
-        /** Back to full. */
-        @Operation
-        public void reset() {
-            composite.reset();
+            super(List.of(TokenBucket.of(4, 2, Duration.ofSeconds(3)), TokenBucket.of(5, 1, Duration.ofSeconds(1))),
+                    4, Duration.ofSeconds(3));
         }
     }
 
