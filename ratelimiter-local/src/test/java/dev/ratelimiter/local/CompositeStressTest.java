@@ -100,17 +100,29 @@ class CompositeStressTest {
         return s;
     }
 
+    /**
+     * Hammers a composite of {@code limits} whose bucket {@code dominating} has the smallest
+     * capacity and the slowest rate, clock steps times {@code scale}: never above its bound, and
+     * exactly its bound at the end.
+     *
+     * @return the clock time the run took
+     */
+    private static long admitsExactly(TokenBucket dominating, List<Limit> limits, long scale) throws Exception {
+        FakeClock clock = new FakeClock();
+        RateLimiter composite = LocalRateLimiters.composite(limits, clock, clock);
+        LongAdder[] admitted = adders();
+        long elapsed = hammer(clock, (t, n) -> composite.tryAcquire(n), admitted, e -> {
+            assertThat(sum(admitted, 0, 1)).as("admitted after %d ns", e).isLessThanOrEqualTo(bound(dominating, e));
+        }, scale);
+        assertThat(sum(admitted, 0, 1)).as("admitted over %d ns", elapsed).isEqualTo(bound(dominating, elapsed));
+        return elapsed;
+    }
+
     @Test
     void compositeAdmitsExactlyTheDominatingLimitsBound() throws Exception {
         TokenBucket slow = TokenBucket.of(2_000, 10_000, Duration.ofSeconds(1));
         TokenBucket fast = TokenBucket.of(3_000, 20_000, Duration.ofSeconds(1));
-        FakeClock clock = new FakeClock();
-        RateLimiter composite = LocalRateLimiters.composite(List.of(fast, slow), clock, clock);
-        LongAdder[] admitted = adders();
-        long elapsed = hammer(clock, (t, n) -> composite.tryAcquire(n), admitted, e -> {
-            assertThat(sum(admitted, 0, 1)).as("admitted after %d ns", e).isLessThanOrEqualTo(bound(slow, e));
-        });
-        assertThat(sum(admitted, 0, 1)).as("admitted over %d ns", elapsed).isEqualTo(bound(slow, elapsed));
+        admitsExactly(slow, List.of(fast, slow), 1);
     }
 
     @Test
@@ -121,15 +133,9 @@ class CompositeStressTest {
         // threads race on freezing epochs and making the next ones through the whole run.
         TokenBucket slow = TokenBucket.of(300, 2, Duration.ofSeconds(5));
         TokenBucket fast = TokenBucket.of(800, 4, Duration.ofSeconds(5));
-        FakeClock clock = new FakeClock();
-        RateLimiter composite = LocalRateLimiters.composite(List.of(slow, fast), clock, clock);
-        LongAdder[] admitted = adders();
-        long elapsed = hammer(clock, (t, n) -> composite.tryAcquire(n), admitted, e -> {
-            assertThat(sum(admitted, 0, 1)).as("admitted after %d ns", e).isLessThanOrEqualTo(bound(slow, e));
-        }, 100);
+        long elapsed = admitsExactly(slow, List.of(slow, fast), 100);
         // Not a burst then a trickle: most grants came from the refill, not the initial capacity.
         assertThat(bound(slow, elapsed)).isGreaterThan(2 * slow.capacity());
-        assertThat(sum(admitted, 0, 1)).as("admitted over %d ns", elapsed).isEqualTo(bound(slow, elapsed));
     }
 
     @Test
