@@ -10,6 +10,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -212,18 +213,17 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
 
     @Override
     public boolean tryAcquire(long permits) {
-        if (twoWords) {
-            if (permits == 1) {
-                return tryAcquireTwoWords(rel());
-            }
-            Checks.requested(permits);
-            return permits <= shape.max && tryAcquirePair(permits, rel());
+        if (permits == 1 && twoWords) {
+            return tryAcquireTwoWords(rel());
         }
         Checks.requested(permits);
         if (permits > shape.max) {
             return false;
         }
         long rel = rel();
+        if (twoWords) {
+            return tryAcquirePair(permits, rel);
+        }
         while (true) {
             long[] s = read();
             if (!shape.fitsAll(s, permits, rel)) {
@@ -400,14 +400,10 @@ final class LocalCompositeLimiter extends CompositeCell implements RateLimiter {
 
     @Override
     public void reset() {
-        if (!twoWords) {
-            restore();
-            return;
-        }
         long[] initial = shape.initial;
         while (true) {
             long[] s = view();
-            if ((s[0] == initial[0] && s[1] == initial[1]) || commit(s, initial)) {
+            if (Arrays.equals(s, initial) || commit(s, initial)) {
                 return;
             }
         }

@@ -173,18 +173,22 @@ final class ScriptCaller {
 
     /** @return the failure of a call on {@code key} that did not answer within the timeout */
     RedisRateLimiterException timedOut(String key) {
-        return new RedisRateLimiterException("no answer from Redis within " + Duration.ofNanos(timeoutNanos)
-                + " for key " + RedisKeys.forMessage(key), new TimeoutException());
+        return timedOut(key, null);
     }
 
     /**
-     * @return the failure of a call on {@code key} answered TRYAGAIN, last with {@code tryAgain},
-     *         whose resend had not been answered within the timeout (the failure says why)
+     * @param tryAgain the last TRYAGAIN answer of a call being resent when it timed out, or {@code null}
+     * @return the failure of a call on {@code key} that did not answer within the timeout, naming
+     *         the TRYAGAIN if there was one (the reason no answer came)
      */
     RedisRateLimiterException timedOut(String key, Throwable tryAgain) {
-        return new RedisRateLimiterException("no answer from Redis within " + Duration.ofNanos(timeoutNanos)
-                + " for key " + RedisKeys.forMessage(key) + ", resent while Redis answered: "
-                + unwrap(tryAgain).getMessage(), unwrap(tryAgain));
+        String message = "no answer from Redis within " + Duration.ofNanos(timeoutNanos) + " for key "
+                + RedisKeys.forMessage(key);
+        if (tryAgain == null) {
+            return new RedisRateLimiterException(message, new TimeoutException());
+        }
+        Throwable cause = unwrap(tryAgain);
+        return new RedisRateLimiterException(message + ", resent while Redis answered: " + cause.getMessage(), cause);
     }
 
     /**
@@ -469,8 +473,7 @@ final class ScriptCaller {
             if (isDone()) {
                 return;
             }
-            Throwable tryAgain = lastTryAgain;
-            if (completeExceptionally(tryAgain == null ? caller.timedOut(keys[0]) : caller.timedOut(keys[0], tryAgain))) {
+            if (completeExceptionally(caller.timedOut(keys[0], lastTryAgain))) {
                 CompletableFuture<List<Object>> pending = inFlight;
                 if (pending != null) {
                     pending.cancel(false);
