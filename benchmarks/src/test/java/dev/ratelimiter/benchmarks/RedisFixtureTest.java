@@ -126,6 +126,40 @@ class RedisFixtureTest {
                 .hasMessageContaining("impl=noopEvalsha");
     }
 
+    /** A path answering from a script of grants, each call moving a fake clock by {@code stepNanos}. */
+    private static RedisFixture.DecisionPath scripted(long[] clock, long stepNanos, boolean... grants) {
+        int[] next = {0};
+        return new RedisFixture.DecisionPath() {
+            @Override
+            public boolean decide() {
+                clock[0] += stepNanos;
+                return grants[Math.min(next[0]++, grants.length - 1)];
+            }
+
+            @Override
+            public CompletableFuture<Boolean> decideAsync() {
+                throw new UnsupportedOperationException();
+            }
+        };
+    }
+
+    @Test
+    void theHotPathsSelfCheckTellsARefillOnASlowMachineFromADoubleGrant() {
+        long period = RedisFixture.HOT_PERIOD.toNanos();
+        long[] clock = {0};
+        // Calls of 6 ms: two grants spanning 12 ms may be a refill; the refusal after the next grant passes.
+        RedisFixture.checkRefusesRightAfterAGrant("slow", scripted(clock, period * 6 / 10, true, true, true, false),
+                () -> clock[0]);
+        // Calls of 1 ms: two grants within 2 ms are a fault.
+        assertThatThrownBy(() -> RedisFixture.checkRefusesRightAfterAGrant("double",
+                scripted(clock, period / 10, false, true, true), () -> clock[0]))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("double granted twice within PT0.01S");
+        // Slow calls that never refuse after a grant: given up after 5 s of the clock.
+        assertThatThrownBy(() -> RedisFixture.checkRefusesRightAfterAGrant("never",
+                scripted(clock, period, true), () -> clock[0]))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("never did not refuse");
+    }
+
     @Test
     void theCeilingIsOneCommandDoingNothing() {
         RedisFixture.DecisionPath ceiling = redis.path("noopEvalsha");
